@@ -1,0 +1,169 @@
+"""The Streamlit side of genviz: cached loaders, the sidebar, per-session jobs.
+
+This package is the only place that imports streamlit. Cached objects are created here:
+`st.cache_resource` for read-only shared things (datasets, loaded checkpoints), `st.cache_data`
+for derived arrays. Nobody mutates a cached object; training works on its own model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+import torch
+
+from genviz import checkpoints, data, device as devices
+from genviz.errors import GenvizError
+from genviz.jobs import BackgroundJob
+
+_THREADS_SET = False
+
+
+@st.cache_resource(show_spinner=False)
+def _configure_once() -> int:
+    return devices.configure_threads()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar chose: dataset name, device and seed."""
+
+    dataset: str
+    device: str
+    seed: int
+
+
+def _query_default(key: str, options: list[str] | None, fallback: Any) -> Any:
+    value = st.query_params.get(key)
+    if value is None:
+        return fallback
+    if options is not None:
+        return value if value in options else fallback
+    try:
+        return type(fallback)(value)
+    except (TypeError, ValueError):
+        return fallback
+
+
+def sidebar() -> Settings:
+    """Draw the shared sidebar controls (mirrored in the URL) and return their values."""
+    _configure_once()
+    names = list(data.DATASETS)
+    device_names = devices.available()
+    for key, options, fallback in (("dataset", names, data.DEFAULT), ("device", device_names, device_names[0]),
+                                   ("seed", None, 0)):
+        if f"gv_{key}" not in st.session_state:
+            st.session_state[f"gv_{key}"] = _query_default(key, options, fallback)
+    with st.sidebar:
+        st.selectbox("Dataset", names, key="gv_dataset", format_func=lambda n: data.DATASETS[n].title,
+                     help="Digits ships with scikit-learn and works offline. The others come through "
+                          f"torchvision under {data.data_dir()} (GENVIZ_DATA_DIR).")
+        st.selectbox("Device", device_names, key="gv_device")
+        st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="gv_seed",
+                        help="The same seed gives the same pictures.")
+    settings = Settings(st.session_state.gv_dataset, st.session_state.gv_device, int(st.session_state.gv_seed))
+    st.query_params.update({"dataset": settings.dataset, "device": settings.device, "seed": str(settings.seed)})
+    return settings
+
+
+@st.cache_resource(show_spinner="Loading dataset…", max_entries=4)
+def _load_dataset(name: str, device: str) -> data.ImageData:
+    return data.load(name, device)
+
+
+def dataset(settings: Settings) -> data.ImageData:
+    """The sidebar's dataset on its device; falls back to digits with a visible warning."""
+    try:
+        return _load_dataset(settings.dataset, settings.device)
+    except GenvizError as err:
+        st.warning(f"{err} Showing the bundled digits instead.", icon="⚠️")
+        return _load_dataset(data.DEFAULT, settings.device)
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def catalogue() -> list[checkpoints.CheckpointInfo]:
+    return checkpoints.catalogue()
+
+
+@st.cache_resource(show_spinner="Loading checkpoint…", max_entries=32)
+def _load_checkpoint(path: str, mtime: float, device: str) -> checkpoints.Checkpoint:
+    return checkpoints.load(path, device)
+
+
+def load_checkpoint(path: str | Path, device: str) -> checkpoints.Checkpoint:
+    """A cached, shared, read-only checkpoint (the file's mtime is part of the key)."""
+    p = Path(path)
+    mtime = p.stat().st_mtime if p.exists() else 0.0
+    return _load_checkpoint(str(p), mtime, device)
+
+
+def pick_checkpoint(label: str, key: str, settings: Settings, *, families: tuple[str, ...] = (),
+                    kinds: tuple[str, ...] = (), dataset_only: bool = True) -> checkpoints.Checkpoint | None:
+    """A model picker over the catalogue; returns the loaded checkpoint or None (with a message).
+
+    The selection is kept across reruns and mirrored as `?<key>=name`. A file that fails to load
+    shows its one-line reason and the previously loaded model stays in use.
+    """
+    entries = [c for c in catalogue()
+               if (not families or _family(c.kind) in families) and (not kinds or c.kind in kinds)
+               and (not dataset_only or c.dataset == settings.dataset)]
+    if not entries:
+        what = ", ".join(kinds or families) or "model"
+        st.info(f"No {what} checkpoint for the '{settings.dataset}' dataset yet. Train one on the Train page, "
+                "or pick another dataset in the sidebar.")
+        return None
+    labels = [c.label for c in entries]
+    if key not in st.session_state:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = next((c.label for c in entries if c.name == wanted), labels[0])
+    if st.session_state[key] not in labels:
+        st.session_state[key] = labels[0]
+    choice = st.selectbox(label, labels, key=key)
+    info = entries[labels.index(choice)]
+    st.query_params[key] = info.name
+    good_key = f"{key}__last_good"
+    try:
+        ckpt = load_checkpoint(info.path, settings.device)
+        st.session_state[good_key] = (str(info.path), settings.device)
+        return ckpt
+    except GenvizError as err:
+        st.error(str(err))
+        last = st.session_state.get(good_key)
+        return load_checkpoint(*last) if last else None
+
+
+def _family(kind: str) -> str:
+    from genviz import registry
+
+    try:
+        return registry.get(kind).family
+    except GenvizError:
+        return "?"
+
+
+def session_job(name: str) -> BackgroundJob | None:
+    """This session's job called `name`, if any."""
+    return st.session_state.get(f"job:{name}")
+
+
+def start_job(name: str, job: BackgroundJob) -> BackgroundJob:
+    """Stop this session's previous job of that name, then start `job` in its place."""
+    old = session_job(name)
+    if old is not None:
+        old.stop()
+    st.session_state[f"job:{name}"] = job
+    return job.start()
+
+
+def show_error(fn: Callable[[], Any]) -> Any:
+    """Run `fn`; a GenvizError becomes an st.error box with its sentence and None is returned."""
+    try:
+        return fn()
+    except GenvizError as err:
+        st.error(str(err))
+        return None
+
+
+def torch_device(settings: Settings) -> torch.device:
+    return devices.pick(settings.device)

@@ -1,0 +1,1 @@
+"""nn.Modules only: autoencoders, GANs, the classifier and their shared bodies."""

@@ -1,0 +1,1 @@
+"""Training recipes per model family; importing a module registers its kinds."""

@@ -1,0 +1,197 @@
+"""A generic trainer: it knows nothing of the model and reports by yielding records.
+
+The per-kind work (optimisers, one training step, evaluation, a preview picture) lives in
+a `Recipe` that the registry supplies. Data are tensors already on the device; a batch is
+an index slice of them, so an epoch is one `randperm` plus slicing — no DataLoader.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from genviz.config import check_range
+from genviz.errors import ConfigError, TrainingDiverged
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Settings of one training run (the model's own settings live in its config)."""
+
+    epochs: float = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    log_every: int = 25  # steps between records (and NaN checks)
+    max_steps: int | None = None  # stop early after this many steps; 1-2 makes a dry run
+    eval_every_epoch: bool = True
+
+    def __post_init__(self) -> None:
+        check_range("Epochs", self.epochs, 0.01, 10_000)
+        check_range("Batch size", self.batch_size, 1, 65_536)
+        check_range("Learning rate", self.lr, 1e-7, 10.0)
+        check_range("Seed", self.seed, 0, 2**31 - 1)
+        check_range("Log interval", self.log_every, 1, 1_000_000)
+        if self.max_steps is not None:
+            check_range("Max steps", self.max_steps, 1, 10**9)
+
+
+@dataclass(frozen=True)
+class TensorSplit:
+    """Train and test tensors on one device: `train[0]` is the input, `train[1:]` labels etc."""
+
+    train: tuple[Tensor, ...]
+    test: tuple[Tensor, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.train[0]) == 0:
+            raise ConfigError("The training set is empty.")
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train[0])
+
+
+@dataclass(frozen=True)
+class TrainRecord:
+    step: int
+    epoch: float
+    total_steps: int
+    metrics: dict[str, float]  # running means of the step losses since the last record
+    test_metrics: dict[str, float] = field(default_factory=dict)  # set at epoch ends
+    examples_per_s: float = 0.0
+    elapsed: float = 0.0
+    preview: Tensor | None = None  # images (N, C, H, W) on the CPU, when the recipe draws one
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / max(1, self.total_steps))
+
+
+class Recipe(Protocol):
+    """How one kind of model trains. `step` returns detached scalar tensors (no .item())."""
+
+    def optimizers(self, model: nn.Module, params: TrainParams) -> dict[str, torch.optim.Optimizer]: ...
+
+    def step(
+        self, model: nn.Module, optimizers: dict[str, torch.optim.Optimizer], batch: tuple[Tensor, ...],
+        generator: torch.Generator,
+    ) -> dict[str, Tensor]: ...
+
+    def evaluate(self, model: nn.Module, data: tuple[Tensor, ...], generator: torch.Generator) -> dict[str, float]: ...
+
+    def preview(self, model: nn.Module, data: tuple[Tensor, ...], generator: torch.Generator) -> Tensor | None: ...
+
+
+def total_steps(n_train: int, params: TrainParams) -> int:
+    per_epoch = math.ceil(n_train / params.batch_size)
+    steps = max(1, round(per_epoch * params.epochs))
+    return min(steps, params.max_steps) if params.max_steps else steps
+
+
+def _finite(values: dict[str, Tensor]) -> bool:
+    if not values:
+        return True
+    return bool(torch.isfinite(torch.stack([v.float() for v in values.values()])).all())
+
+
+def fit(
+    model: nn.Module,
+    recipe: Recipe,
+    data: TensorSplit,
+    params: TrainParams,
+    *,
+    stop: threading.Event | None = None,
+    preview_data: tuple[Tensor, ...] | None = None,
+) -> Iterator[TrainRecord]:
+    """Train `model` in place, yielding a record every `log_every` steps and at each epoch end.
+
+    NaN/inf in the losses is checked at each record: the model is restored to the weights of
+    the last good record and `TrainingDiverged` is raised with a sentence saying what to try.
+    Seeded: the same params, model init and data give the same run.
+    """
+    device = data.train[0].device
+    gen = torch.Generator(device=device).manual_seed(params.seed)
+    eval_gen_seed = params.seed + 1
+    n = data.n_train
+    batch = min(params.batch_size, n)
+    steps_total = total_steps(n, params)
+    per_epoch = math.ceil(n / batch)
+    optimizers = recipe.optimizers(model, params)
+    good_state = copy.deepcopy(model.state_dict())
+    sums: dict[str, Tensor] = {}
+    count = 0
+    step = 0
+    start = time.perf_counter()
+    last_time, last_step = start, 0
+
+    def record(test: dict[str, float]) -> TrainRecord:
+        nonlocal last_time, last_step, sums, count
+        now = time.perf_counter()
+        rate = (step - last_step) * batch / max(now - last_time, 1e-9)
+        means = {k: float(v) / max(count, 1) for k, v in sums.items()}
+        preview = None
+        if preview_data is not None:
+            model.eval()
+            preview = recipe.preview(model, preview_data, torch.Generator(device=device).manual_seed(eval_gen_seed))
+            model.train()
+        rec = TrainRecord(step=step, epoch=step / per_epoch, total_steps=steps_total, metrics=means,
+                          test_metrics=test, examples_per_s=rate, elapsed=now - start, preview=preview)
+        last_time, last_step, sums, count = now, step, {}, 0
+        return rec
+
+    def check_finite() -> None:
+        nonlocal good_state
+        if _finite(sums):
+            good_state = copy.deepcopy(model.state_dict())
+            return
+        model.load_state_dict(good_state)
+        raise TrainingDiverged(
+            f"Training diverged at step {step} (a loss became NaN or infinite); the model keeps the "
+            f"weights from before. Try a smaller learning rate than {params.lr:g}."
+        )
+
+    model.train()
+    while step < steps_total:
+        perm = torch.randperm(n, device=device, generator=gen)
+        for i in range(0, n, batch):
+            idx = perm[i : i + batch]
+            losses = recipe.step(model, optimizers, tuple(t[idx] for t in data.train), gen)
+            for k, v in losses.items():
+                sums[k] = sums[k] + v if k in sums else v.detach().clone()
+            count += 1
+            step += 1
+            epoch_end = i + batch >= n
+            done = step >= steps_total or (stop is not None and stop.is_set())
+            if step % params.log_every == 0 or epoch_end or done:
+                check_finite()
+                test: dict[str, float] = {}
+                if (epoch_end or done) and params.eval_every_epoch and len(data.test[0]):
+                    model.eval()
+                    test = recipe.evaluate(model, data.test, torch.Generator(device=device).manual_seed(eval_gen_seed))
+                    model.train()
+                    bad = [k for k, v in test.items() if not math.isfinite(v)]
+                    if bad:
+                        model.load_state_dict(good_state)
+                        raise TrainingDiverged(
+                            f"Training diverged at step {step} (held-out {bad[0]} is not finite); the model keeps "
+                            f"its last good weights. Try a smaller learning rate than {params.lr:g}."
+                        )
+                yield record(test)
+            if done:
+                model.eval()
+                return
+    model.eval()
+
+
+def batched(fn, tensors: tuple[Tensor, ...], batch_size: int = 1024) -> Iterator[Any]:
+    """Apply `fn` to consecutive slices of `tensors` (for evaluation without running out of memory)."""
+    n = len(tensors[0])
+    for i in range(0, n, batch_size):
+        yield fn(*(t[i : i + batch_size] for t in tensors))

@@ -1,0 +1,56 @@
+"""Shared fixtures: the bundled digits, and a writable copy of ../shared/data when it exists."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("GENVIZ_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+# Keep tests light on the 2-core machine and independent of the user's own files.
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "realdata: uses ../shared/data (skipped when it is absent)")
+    config.addinivalue_line("markers", "e2e: drives a real browser against `streamlit run`")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saved checkpoints go to a temp GENVIZ_HOME, never the user's ~/.cache."""
+    home = tmp_path_factory.mktemp("genviz_home")
+    monkeypatch.setenv("GENVIZ_HOME", str(home))
+    if "GENVIZ_DATA_DIR" not in os.environ:
+        monkeypatch.setenv("GENVIZ_DATA_DIR", str(home / "data"))
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from genviz import data
+
+    return data.load("digits")
+
+
+@pytest.fixture(scope="session")
+def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A writable copy of ../shared/data (torchvision extracts into raw/); skip when absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not present at {SHARED_DATA} (see shared/data/SOURCES.md)")
+    root = tmp_path_factory.mktemp("shared_data")
+    for name in os.listdir(SHARED_DATA):
+        src = SHARED_DATA / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist(shared_data: Path):
+    from genviz import data
+
+    return data.load("mnist", root=shared_data)
