@@ -31,6 +31,7 @@ SUFFIX = ".safetensors"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = REPO_ROOT / "checkpoints"
 _MAX_HEADER = 100 * 1024 * 1024
+_EXTRA = "__extra__."  # prefix of stored tensors that are not model weights
 
 
 def genviz_home() -> Path:
@@ -53,6 +54,7 @@ class Checkpoint:
     dataset: str
     metrics: dict[str, float]
     meta: dict[str, Any] = field(default_factory=dict)  # everything else: epochs, created, extra, ...
+    extra_tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # e.g. progress grids, curves
 
     @property
     def family(self) -> str:
@@ -119,11 +121,13 @@ def save(
     metrics: dict[str, float] | None = None,
     epochs: float | None = None,
     extra: dict[str, Any] | None = None,
+    extra_tensors: dict[str, torch.Tensor] | None = None,
     half: bool = False,
 ) -> Path:
     """Write `model` and its metadata atomically; `half=True` stores floats as fp16 (smaller files).
 
-    `extra` is any JSON-serialisable record (curves, training time, ...) kept with the weights.
+    `extra` is any JSON-serialisable record (curves, training time, ...) kept with the weights;
+    `extra_tensors` are arrays that are not weights (e.g. the fixed-noise grid at each saved step).
     """
     path = Path(path)
     if path.suffix != SUFFIX:
@@ -134,6 +138,9 @@ def save(
         if half and v.is_floating_point():
             v = v.half()
         tensors[k] = v.clone()
+    for k, v in (extra_tensors or {}).items():
+        v = v.detach().cpu().contiguous()
+        tensors[_EXTRA + k] = (v.half() if half and v.is_floating_point() else v).clone()
     meta = {
         "format": FORMAT,
         "kind": config.kind,
@@ -231,6 +238,9 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
         model = spec.build(config)
     except GenvizError as err:
         raise CheckpointError(f"{path.name} cannot be rebuilt: {err}") from None
+    extra_tensors = {k[len(_EXTRA):]: v.float() if v.is_floating_point() else v
+                     for k, v in tensors.items() if k.startswith(_EXTRA)}
+    tensors = {k: v for k, v in tensors.items() if not k.startswith(_EXTRA)}
     own = model.state_dict()
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))
@@ -245,7 +255,7 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
     for key in ("epochs", "extra"):
         rest[key] = _json_field(meta, key, path, None)
     return Checkpoint(path=path, kind=kind, config=config, model=model, dataset=meta.get("dataset", "?"),
-                      metrics=_json_field(meta, "metrics", path, {}), meta=rest)
+                      metrics=_json_field(meta, "metrics", path, {}), meta=rest, extra_tensors=extra_tensors)
 
 
 def catalogue(dirs: list[Path] | None = None) -> list[CheckpointInfo]:

@@ -8,6 +8,7 @@ import torch
 from scipy import linalg
 from torch import Tensor
 
+from genviz.errors import CheckpointError
 from genviz.models.classifier import Classifier
 from genviz.train import batched
 
@@ -64,3 +65,14 @@ def score_samples(classifier: Classifier, samples: Tensor, real: Tensor) -> Samp
         classes_covered=covered,
         frechet_distance=frechet_distance(f_fake, f_real),
     )
+
+
+def load_scorer(dataset: str, device: torch.device | str = "cpu") -> Classifier:
+    """The shipped classifier for `dataset` (checkpoints/classifier-<dataset>.safetensors), in eval mode."""
+    from genviz import checkpoints
+
+    path = checkpoints.SHIPPED_DIR / f"classifier-{dataset}{checkpoints.SUFFIX}"
+    if not path.exists():
+        raise CheckpointError(f"No scoring classifier for '{dataset}' is shipped; rebuild it with "
+                              f"`python -m genviz pretrain --only classifier-{dataset}`.")
+    return checkpoints.load(path, device).model  # type: ignore[return-value]
