@@ -18,5 +18,7 @@ PAGES = {
     "Concepts": [],
 }
 
-pg = st.navigation({group: pages for group, pages in PAGES.items() if pages})
+groups = {group: pages for group, pages in PAGES.items() if pages}
+st.session_state["gv_pages"] = groups  # the home page links every page
+pg = st.navigation(groups)
 pg.run()

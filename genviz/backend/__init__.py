@@ -165,5 +165,10 @@ def show_error(fn: Callable[[], Any]) -> Any:
         return None
 
 
+def pages_in_group(group: str) -> list:
+    """The st.Page objects app.py registered under `group` (for links on the home page)."""
+    return list(st.session_state.get("gv_pages", {}).get(group, []))
+
+
 def torch_device(settings: Settings) -> torch.device:
     return devices.pick(settings.device)

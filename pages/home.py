@@ -1,0 +1,40 @@
+"""Home: what genviz is, and a map of every page."""
+import streamlit as st
+
+from genviz import backend
+
+settings = backend.sidebar()
+
+st.title("genviz — look inside generative models")
+st.markdown(
+    """
+Train, load and **look inside** the classic generative models on your own machine, offline.
+Pick a dataset in the sidebar (the bundled 8×8 **digits** always work; MNIST, Fashion-MNIST,
+KMNIST and CIFAR-10 load through torchvision), open a page, and move the sliders.
+Every page starts from a pretrained checkpoint; the **Train** page trains a new model live —
+loss curves and reconstructions update while it runs — and saved models appear in every model picker.
+"""
+)
+
+SECTIONS = {
+    "Autoencoders": "vanilla, denoising, sparse (L1, KL), VAE and adversarial AE: reconstructions, "
+                    "denoising, sparsity, the bottleneck, sampling from the prior, latent interpolation.",
+    "GANs": "DCGAN, conditional GAN, AC-GAN, WGAN-GP, SN-GAN: samples, class grids, latent walks, "
+            "training dynamics and the vanishing gradient of the saturating loss.",
+    "Embeddings": "PCA, t-SNE and UMAP of latent codes, vanilla AE vs VAE side by side, with kNN "
+                  "accuracy, trustworthiness and the images behind the points.",
+    "Team ability": "a match-outcome model with player ability w_i and pairwise teamwork v_iᵀv_j, "
+                    "trained on Heroes of the Storm and Dota 2, its v_i projected by PCA.",
+    "Concepts": "transposed-convolution arithmetic, the Gaussian generator z → Σ^½ z, and a 2-D GAN "
+                "trained live.",
+}
+
+cols = st.columns(2)
+for i, (group, blurb) in enumerate(SECTIONS.items()):
+    with cols[i % 2].container(border=True):
+        st.subheader(group)
+        st.write(blurb)
+        for page in backend.pages_in_group(group):
+            st.page_link(page)
+
+st.caption(f"Dataset: {settings.dataset} · device: {settings.device} · seed: {settings.seed}")

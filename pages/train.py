@@ -1,0 +1,84 @@
+"""Train: pick a model, set its hyperparameters, train it live, stop, save."""
+import streamlit as st
+
+from genviz import backend, figures, registry
+from genviz.backend import training
+from genviz.backend.widgets import param_widget
+from genviz.errors import GenvizError
+
+settings = backend.sidebar()
+st.title("Train a model")
+
+specs = [s for s in registry.kinds() if s.trainable_in_app]
+titles = {s.kind: s.title for s in specs}
+left, right = st.columns([1, 2])
+with left:
+    kind = st.selectbox("Model", list(titles), format_func=titles.get, key="train_kind")
+    spec = registry.get(kind)
+    st.caption(spec.description)
+    values = {p.name: param_widget(p, f"train_{kind}_{p.name}") for p in spec.params}
+    defaults = {"epochs": 10, "batch_size": 128, "lr": 1e-3, **spec.default_train}
+    train_values = {
+        "epochs": st.number_input("Epochs", 1, 1000, int(defaults["epochs"]), key="train_epochs"),
+        "batch_size": st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], int(defaults["batch_size"]),
+                                       key="train_batch"),
+        "lr": st.number_input("Learning rate", min_value=1e-6, max_value=10.0, value=float(defaults["lr"]),
+                              format="%.5f", key="train_lr"),
+    }
+    if st.button("Train", type="primary", key="train_start", width="stretch"):
+        try:
+            training.start(settings, kind, values, train_values)
+        except GenvizError as err:
+            st.error(str(err))
+
+run = training.current()
+with right:
+    if run is None:
+        st.info("Choose a model and press **Train**. Training runs in the background of this session: "
+                "the curves and reconstructions below refresh while it runs, and other pages stay usable.")
+
+
+@st.fragment(run_every=0.5 if run is not None and run.job.snapshot().running else None)
+def progress() -> None:
+    run = training.current()
+    if run is None:
+        return
+    snap = run.job.snapshot()
+    last = snap.latest
+    st.subheader(f"{registry.get(run.kind).title} on {run.dataset}")
+    st.progress(last.progress if last else 0.0,
+                text=f"{snap.status} · step {last.step if last else 0}/{last.total_steps if last else '?'}"
+                     f" · {snap.elapsed:.1f} s" + (f" · {last.examples_per_s:,.0f} images/s" if last else ""))
+    if snap.error:
+        st.error(snap.error)
+    curve = [{"step": r.step, **{f"train {k}": v for k, v in r.metrics.items()},
+              **{f"held-out {k}": v for k, v in r.test_metrics.items()}} for r in snap.history]
+    chart, grid = st.columns([3, 2])
+    if curve:
+        chart.plotly_chart(figures.loss_curves(curve, title="Loss per image"), key="train_curve", width="stretch")
+    if last is not None and last.preview is not None:
+        nrow = len(last.preview) // 2
+        grid.image(figures.image_grid(last.preview, nrow=nrow, scale=figures.pixel_scale(last.preview.shape, 48)),
+                   caption="Fixed held-out images (top) and their reconstructions (bottom)", width="stretch")
+    if snap.running:
+        if st.button("Stop", key="train_stop"):
+            run.job.stop()
+            st.rerun()
+    else:
+        if not st.session_state.get("train_ended_seen"):
+            st.session_state["train_ended_seen"] = True
+            st.rerun()  # drop the refresh timer now that the job is over
+        with st.form("train_save_form"):
+            name = st.text_input("Checkpoint name", f"{run.kind}-{run.dataset}-mine", key="train_save_name")
+            if st.form_submit_button("Save"):
+                try:
+                    path = training.save(run, name)
+                    st.success(f"Saved to {path}; it now appears in every model picker.")
+                except GenvizError as err:
+                    st.error(str(err))
+    if snap.running:
+        st.session_state["train_ended_seen"] = False
+
+
+with right:
+    progress()
