@@ -7,6 +7,7 @@ online, or read from files placed there (torchvision's layout, e.g. `MNIST/raw/*
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -75,11 +76,38 @@ def _digits(_: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return x[train], y[train], x[test], y[test]
 
 
+def _writable(path: Path) -> bool:
+    # Permission bits too: as root, os.access says yes even for a folder marked read-only.
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o200)
+
+
+def _writable_root(root: Path, folder: str) -> Path:
+    """`root` if torchvision may write there; else a cache copy of its `<folder>/raw` archives.
+
+    torchvision extracts `raw/*.gz` next to them, so a read-only mirror (a shared drive, a
+    read-only checkout) is copied once into `$GENVIZ_HOME/data-cache`.
+    """
+    raw = root / folder / "raw"
+    if _writable(root) and (not raw.exists() or _writable(raw)):
+        return root
+    home = Path(os.environ.get("GENVIZ_HOME", Path.home() / ".cache" / "genviz"))
+    cache = home / "data-cache"
+    target = cache / folder / "raw"
+    if raw.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        for f in raw.iterdir():
+            if f.is_file() and not (target / f.name).exists():
+                shutil.copyfile(f, target / f.name)
+    return cache
+
+
 def _torchvision(cls_name: str) -> Callable[[Path], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     def load(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         import torchvision.datasets as tvd
 
         cls = getattr(tvd, cls_name)
+        if cls_name != "CIFAR10":
+            root = _writable_root(root, cls_name)
         splits = []
         for train in (True, False):
             try:
@@ -127,7 +155,7 @@ def load(name: str = DEFAULT, device: torch.device | str = "cpu", root: Path | N
     info = dataset_info(name)
     root = Path(root) if root is not None else data_dir()
     try:
-        if info.source != "bundled":
+        if info.source != "bundled" and not root.exists():
             root.mkdir(parents=True, exist_ok=True)
         x_tr, y_tr, x_te, y_te = info.loader(root)
     except DatasetUnavailable:

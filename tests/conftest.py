@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -37,16 +36,11 @@ def digits():
 
 
 @pytest.fixture(scope="session")
-def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A writable copy of ../shared/data (torchvision extracts into raw/); skip when absent."""
+def shared_data() -> Path:
+    """../shared/data (read-only; genviz copies what torchvision must extract); skip when absent."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not present at {SHARED_DATA} (see shared/data/SOURCES.md)")
-    root = tmp_path_factory.mktemp("shared_data")
-    for name in os.listdir(SHARED_DATA):
-        src = SHARED_DATA / name
-        if src.is_dir():
-            shutil.copytree(src, root / name)
-    return root
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
