@@ -166,6 +166,19 @@ def _version() -> str:
     return __version__
 
 
+def _parse_header(raw: bytes) -> Any:
+    """The JSON header of a safetensors byte string, or None when it is not one."""
+    if len(raw) < 8:
+        return None
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    if header_len > _MAX_HEADER or 8 + header_len > len(raw):
+        return None
+    try:
+        return json.loads(raw[8 : 8 + header_len])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def _read_header(path: Path) -> tuple[dict[str, Any], bytes]:
     """Return (safetensors header dict, whole file bytes) or raise a CheckpointError sentence."""
     name = path.name
@@ -174,20 +187,16 @@ def _read_header(path: Path) -> tuple[dict[str, Any], bytes]:
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
     raw = path.read_bytes()
-    if raw[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or raw[:4] == b"PK\x03\x04":
-        raise CheckpointError(
-            f"{name} is a PyTorch pickle (.pt/.pth) file; genviz does not open pickles because loading "
-            "one can run arbitrary code. Save the weights as .safetensors instead."
-        )
-    if len(raw) < 8:
-        raise CheckpointError(f"{name} is empty or truncated ({len(raw)} bytes); it is not a checkpoint.")
-    (header_len,) = struct.unpack("<Q", raw[:8])
-    if header_len > _MAX_HEADER or 8 + header_len > len(raw):
+    header = _parse_header(raw)
+    if header is None:
+        if raw[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or raw[:4] == b"PK\x03\x04":
+            raise CheckpointError(
+                f"{name} is a PyTorch pickle (.pt/.pth) file; genviz does not open pickles because loading "
+                "one can run arbitrary code. Save the weights as .safetensors instead."
+            )
+        if len(raw) < 8:
+            raise CheckpointError(f"{name} is empty or truncated ({len(raw)} bytes); it is not a checkpoint.")
         raise CheckpointError(f"{name} is not a safetensors checkpoint, or it is truncated.")
-    try:
-        header = json.loads(raw[8 : 8 + header_len])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError(f"{name} is not a safetensors checkpoint (its header is not readable).") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{name} is not a safetensors checkpoint.")
     return header, raw
