@@ -75,7 +75,11 @@ class TrainRecord:
 
 
 class Recipe(Protocol):
-    """How one kind of model trains. `step` returns detached scalar tensors (no .item())."""
+    """How one kind of model trains. `step` returns detached scalar tensors (no .item()).
+
+    Optional class attributes for the Train page: `preview_caption` (what the preview grid shows)
+    and `preview_nrow` (images per grid row).
+    """
 
     def optimizers(self, model: nn.Module, params: TrainParams) -> dict[str, torch.optim.Optimizer]: ...
 

@@ -55,11 +55,13 @@ def progress() -> None:
               **{f"held-out {k}": v for k, v in r.test_metrics.items()}} for r in snap.history]
     chart, grid = st.columns([3, 2])
     if curve:
-        chart.plotly_chart(figures.loss_curves(curve, title="Loss per image"), key="train_curve", width="stretch")
+        chart.plotly_chart(figures.loss_curves(curve, title="Training metrics"), key="train_curve", width="stretch")
     if last is not None and last.preview is not None:
-        nrow = len(last.preview) // 2
+        recipe = registry.get(run.kind).recipe
+        nrow = getattr(recipe, "preview_nrow", None) or len(last.preview) // 2
+        caption = getattr(recipe, "preview_caption", "Fixed held-out images (top) and their reconstructions (bottom)")
         grid.image(figures.image_grid(last.preview, nrow=nrow, scale=figures.pixel_scale(last.preview.shape, 48)),
-                   caption="Fixed held-out images (top) and their reconstructions (bottom)", width="stretch")
+                   caption=caption, width="stretch")
     if snap.running:
         if st.button("Stop", key="train_stop"):
             run.job.stop()

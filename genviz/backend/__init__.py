@@ -17,7 +17,6 @@ from genviz import checkpoints, data, device as devices
 from genviz.errors import GenvizError
 from genviz.jobs import BackgroundJob
 
-_THREADS_SET = False
 
 
 @st.cache_resource(show_spinner=False)
