@@ -1,0 +1,452 @@
+"""The real app in a real browser: `streamlit run` on a free port, driven by Debian's chromium.
+
+Visits every page registered in app.py (found by parsing it, so new pages are picked up without
+edits here), waits until the script has finished, fails on any exception, red error box or
+"page not found", and saves a screenshot per page to tests/e2e/screenshots/. Pages with a live
+"Play" button (a keyed button whose key ends in `_play`) get it pressed for two seconds.
+
+On the Train page: moves the latent-size slider, starts a long autoencoder run, checks that the
+progress advances by itself (the st.fragment timer ticks) with a reconstruction grid and a loss chart
+on screen, presses Stop (must end the run within a few seconds), trains 5 epochs to "done", saves,
+and finds the saved model in the Reconstructions page's picker (same session, via the sidebar).
+Runs with GENVIZ_HOME in a temp folder. Skipped when /usr/bin/chromium is missing, except in CI.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGE_TIMEOUT_S = 90  # cold start imports torch and may build models; UMAP compiles for ~40 s
+TRAIN_TIMEOUT_S = 150
+IN_CI = bool(os.environ.get("CI"))
+
+pytestmark = pytest.mark.e2e
+
+if not CHROMIUM.exists():
+    reason = f"{CHROMIUM} is missing: run scripts/install-test-deps.sh (installs Debian's chromium)"
+    if IN_CI:
+        raise RuntimeError(f"CI: {reason}")
+    pytest.skip(reason, allow_module_level=True)
+if IN_CI:
+    from playwright.sync_api import Page, sync_playwright
+else:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
+                                   "(scripts/setup.sh --dev installs requirements-dev.txt)")
+    Page, sync_playwright = sync_api.Page, sync_api.sync_playwright
+
+
+# ----------------------------------------------------------------------------------------------------
+# Which pages app.py registers
+@dataclass(frozen=True)
+class AppPage:
+    path: str  # "pages/train.py"
+    url_path: str  # "" for the default page
+    title: str
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).stem
+
+
+def _inferred_url_path(path: str) -> str:
+    """What Streamlit derives from a file name: the stem, numeric prefix and leading emoji removed."""
+    from streamlit.source_util import page_icon_and_name
+
+    return page_icon_and_name(Path(path))[1]
+
+
+def registered_pages() -> list[AppPage]:
+    """Every `st.Page("pages/....py", ...)` call in app.py, in source order (parsed, never executed)."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    calls = [node for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"
+             and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)]
+    pages: list[AppPage] = []
+    for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+        path = node.args[0].value
+        kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+        url_path = "" if kw.get("default") else str(kw.get("url_path") or _inferred_url_path(path)).strip("/")
+        page = AppPage(path, url_path, str(kw.get("title") or Path(path).stem))
+        if page not in pages:
+            pages.append(page)
+    return pages
+
+
+PAGES = registered_pages()
+
+
+# ----------------------------------------------------------------------------------------------------
+# The server and the browser
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def genviz_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e_genviz_home")
+
+
+@pytest.fixture(scope="module")
+def server(genviz_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`streamlit run app.py` with the repo's venv on a free localhost port; always terminated."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("e2e_server") / "streamlit.log"
+    env = {**os.environ, "GENVIZ_HOME": str(genviz_home), "PYTHONUNBUFFERED": "1"}
+    shared_data = ROOT.parent / "shared" / "data"
+    if "GENVIZ_DATA_DIR" not in os.environ and shared_data.is_dir():
+        env["GENVIZ_DATA_DIR"] = str(shared_data)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def server_log() -> str:
+        log.flush()
+        return log_path.read_text(errors="replace")[-4000:]
+
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with code {proc.returncode} before answering:\n{server_log()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer {url}/_stcore/health within 60 s:\n{server_log()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        log.close()
+        tail = log_path.read_text(errors="replace")
+        if "Traceback" in tail:
+            print(f"\n--- streamlit server log (has a traceback) ---\n{tail[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def tab(browser):
+    """A fresh tab (= a fresh Streamlit session) that records JavaScript errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.js_errors = []
+    page.on("pageerror", lambda err: page.js_errors.append(str(err)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Helpers
+def wait_until_settled(page: Page, what: str, timeout_s: float = PAGE_TIMEOUT_S, quiet_s: float = 0.4) -> None:
+    """Wait until the script has finished: the app reports `notRunning` for `quiet_s` in a row
+    (a page may st.rerun itself), the websocket is connected, and the main area has content."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    state = conn = "?"
+    while time.monotonic() < deadline:
+        app = page.locator('[data-testid="stApp"]')
+        state = app.get_attribute("data-test-script-state") if app.count() else None
+        conn = app.get_attribute("data-test-connection-state") if app.count() else None
+        has_content = page.locator('[data-testid="stMain"] [data-testid="stElementContainer"]').count() > 0
+        if state == "notRunning" and has_content and (conn or "CONNECTED").upper() == "CONNECTED":
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= quiet_s:
+                return
+        else:
+            quiet_since = None
+        page.wait_for_timeout(100)
+    shot = _shot(page, f"TIMEOUT-{what}")
+    pytest.fail(f"{what}: the app was still busy after {timeout_s:.0f} s (script state {state!r}, "
+                f"connection {conn!r}); see {shot}", pytrace=False)
+
+
+def errors_on(page: Page) -> list[str]:
+    """Texts of Streamlit exceptions, red error boxes and 'page not found' dialogs on the page."""
+    found = []
+    for sel in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
+        for el in page.locator(sel).all():
+            found.append(f"{sel}: {el.inner_text().strip()[:2000]}")
+    for dialog in page.locator('[role="dialog"]').all():
+        text = dialog.inner_text().strip()
+        if "not found" in text.lower():
+            found.append(f"dialog: {text[:500]}")
+    return found
+
+
+def assert_no_errors(page: Page, what: str) -> None:
+    errs = errors_on(page)
+    if errs:
+        _shot(page, f"ERROR-{what}")
+        pytest.fail(f"{what} shows {len(errs)} error(s):\n" + "\n---\n".join(errs), pytrace=False)
+
+
+def _shot(page: Page, name: str) -> Path:
+    """A screenshot of the whole page: Streamlit scrolls inside its main container, so the viewport is
+    stretched to the content's height first."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    try:
+        height = page.evaluate(
+            """() => Math.max(...['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]',
+                               '[data-testid="stSidebarContent"]']
+                  .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight), 0)""")
+        size = page.viewport_size or {"width": 1400, "height": 1000}
+        page.set_viewport_size({"width": size["width"], "height": int(min(max(height, 1000), 8000))})
+        page.wait_for_timeout(400)  # let plotly re-lay out to the new size
+        page.screenshot(path=str(path), full_page=True)
+        page.set_viewport_size(size)
+    except Exception as err:  # a screenshot must never hide the real failure
+        print(f"screenshot {name} failed: {err}")
+    return path
+
+
+def open_page(page: Page, base_url: str, app_page: AppPage) -> None:
+    page.goto(f"{base_url}/{app_page.url_path}", wait_until="domcontentloaded")
+    page.locator('[data-testid="stApp"]').wait_for(state="attached", timeout=30_000)
+    wait_until_settled(page, app_page.path)
+
+
+def press_play_buttons(page: Page, app_page: AppPage) -> None:
+    """Press every keyed `*_play` button for ~2 s of live drawing, then its stop/pause if there is one."""
+    plays = page.locator('[data-testid="stMain"] [class*="st-key-"][class*="_play"] button')
+    for i in range(plays.count()):
+        button = plays.nth(i)
+        if not button.is_visible() or not button.is_enabled():
+            continue
+        button.click()
+        page.wait_for_timeout(2000)
+        assert_no_errors(page, f"{app_page.path} after pressing Play")
+        _shot(page, f"{app_page.name}-playing{'' if i == 0 else f'-{i}'}")
+        stop = page.locator('[data-testid="stMain"] [class*="st-key-"][class*="_stop"] button,'
+                            '[data-testid="stMain"] [class*="st-key-"][class*="_pause"] button')
+        if stop.count() and stop.first.is_visible():
+            stop.first.click()
+            page.wait_for_timeout(500)
+        assert_no_errors(page, f"{app_page.path} after stopping Play")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Tests
+def test_app_registers_pages():
+    assert PAGES, "no st.Page(...) entries found in app.py"
+    assert any(p.url_path == "" for p in PAGES), "app.py has no default page"
+
+
+@pytest.mark.parametrize("app_page", PAGES, ids=[p.name for p in PAGES])
+def test_page_renders_in_browser(server: str, tab: Page, app_page: AppPage):
+    open_page(tab, server, app_page)
+    assert_no_errors(tab, app_page.path)
+    _shot(tab, app_page.name)
+    press_play_buttons(tab, app_page)
+    assert not tab.js_errors, f"{app_page.path}: JavaScript errors in the browser: {tab.js_errors}"
+
+
+def test_train_autoencoder_live_and_save(server: str, tab: Page, genviz_home: Path):
+    train = next((p for p in PAGES if p.path == "pages/train.py"), None)
+    assert train is not None, "app.py does not register pages/train.py"
+    open_page(tab, server, train)
+    main = tab.locator('[data-testid="stMain"]')
+
+    # The autoencoder: choose it if another model is the default.
+    latent = main.locator(".st-key-train_ae_latent_dim")
+    if not latent.count():
+        from genviz import registry
+
+        open_selectbox(tab.locator(".st-key-train_kind"))
+        tab.get_by_role("option").filter(has_text=registry.get("ae").title).first.click()
+        wait_until_settled(tab, "Train page after choosing the autoencoder")
+    # Streamlit 1.67's slider is react-aria: a visually hidden <input type="range"> inside the thumb
+    # (older versions: a div with role="slider"). Arrow keys on the focused thumb move it one step.
+    thumb = latent.locator('input[type="range"], [role="slider"]').first
+    thumb.wait_for(state="attached", timeout=30_000)
+    shown = latent.locator('[data-testid="stSliderThumbValue"]')
+    before = int(float(thumb.get_attribute("value") or thumb.get_attribute("aria-valuenow")))
+    thumb.focus()
+    for _ in range(4):
+        tab.keyboard.press("ArrowRight")
+    try:
+        tab.wait_for_function(
+            """(want) => { const t = document.querySelector('.st-key-train_ae_latent_dim input[type="range"]')
+                                 || document.querySelector('.st-key-train_ae_latent_dim [role="slider"]');
+                           return t && Number(t.value ?? t.getAttribute('aria-valuenow')) === want; }""",
+            arg=before + 4, timeout=10_000)
+    except Exception:
+        pytest.fail(f"the latent-size slider did not move from {before} to {before + 4} with the arrow keys",
+                    pytrace=False)
+    wait_until_settled(tab, "Train page after moving the latent-size slider")
+    assert shown.count() == 0 or shown.first.inner_text().strip() == str(before + 4), shown.first.inner_text()
+
+    # 1) A long run: the page must refresh by itself while it trains, and Stop must end it promptly.
+    set_epochs(tab, 1000)
+    main.locator(".st-key-train_start button").click()
+    wait_for_preview(tab)
+    assert_no_errors(tab, "Train page while training")
+    first = progress_step(tab)
+    deadline = time.monotonic() + 15
+    while progress_step(tab) <= first and time.monotonic() < deadline:
+        tab.wait_for_timeout(200)
+    assert progress_step(tab) > first, ("the progress did not advance by itself within 15 s: the live refresh "
+                                        f"(st.fragment run_every) is not ticking; progress: {progress_text(tab)!r}")
+    _shot(tab, "train-running")
+    stop = main.locator(".st-key-train_stop button")
+    if "running" in progress_text(tab):
+        t0 = time.monotonic()
+        stop.click()
+        wait_for_save_button(tab, timeout_s=15, what="after Stop")
+        stop_s = time.monotonic() - t0
+        print(f"\nStop → Save button shown in {stop_s:.2f} s; progress: {progress_text(tab)!r}")
+        assert "stopped" in progress_text(tab), progress_text(tab)
+        assert stop_s < 5, f"Stop took {stop_s:.1f} s to end the run (should be about a second)"
+    wait_until_settled(tab, "Train page after Stop")
+    assert_no_errors(tab, "Train page after Stop")
+
+    # 2) A short run that ends by itself, then Save.
+    set_epochs(tab, 5)
+    main.locator(".st-key-train_start button").click()
+    # The previous run's grid and Save button stay on screen until the new run redraws them, so the
+    # progress text is the signal: it must come to say "done" by itself.
+    wait_for_progress(tab, "done", timeout_s=TRAIN_TIMEOUT_S, what="run of 5 epochs")
+    wait_for_preview(tab)
+    save = wait_for_save_button(tab, timeout_s=30, what="(run of 5 epochs)")
+    wait_until_settled(tab, "Train page after training")
+    assert "done" in progress_text(tab), f"the progress should say the run is done, got {progress_text(tab)!r}"
+    assert_no_errors(tab, "Train page after training")
+    save.click()
+    success = main.locator('[data-testid="stAlertContentSuccess"]')
+    try:
+        success.first.wait_for(state="visible", timeout=60_000)
+    except Exception:
+        shot = _shot(tab, "ERROR-train-save")
+        assert_no_errors(tab, "Train page after Save")
+        pytest.fail(f"Save showed no success message within 60 s; see {shot}", pytrace=False)
+    wait_until_settled(tab, "Train page after Save")
+    assert_no_errors(tab, "Train page after Save")
+    _shot(tab, "train-saved")
+    saved = sorted(p.stem for p in (genviz_home / "checkpoints").glob("*.safetensors"))
+    assert saved, f"Save reported success but no checkpoint is in {genviz_home / 'checkpoints'}"
+    assert not tab.js_errors, f"JavaScript errors in the browser: {tab.js_errors}"
+
+    # 3) The saved model appears in a model picker (same session, reached through the sidebar).
+    recon = next((p for p in PAGES if p.path == "pages/ae_reconstructions.py"), None)
+    picker = main.locator(".st-key-recon_model")
+    if recon is None:
+        print("pages/ae_reconstructions.py is not registered: picker check skipped")
+        return
+    tab.locator('[data-testid="stSidebarNav"] a').filter(has_text=recon.title).first.click()
+    wait_until_settled(tab, "Reconstructions page after Save")
+    assert_no_errors(tab, "Reconstructions page after Save")
+    if not picker.count():
+        print("the Reconstructions page has no `recon_model` picker any more: picker check skipped")
+        return
+    open_selectbox(picker)
+    option = tab.get_by_role("option").filter(has_text=saved[0])
+    assert option.count(), (f"the saved checkpoint {saved[0]!r} is not in the Reconstructions picker; options: "
+                            f"{tab.get_by_role('option').all_inner_texts()}")
+    option.first.click()
+    wait_until_settled(tab, "Reconstructions page with the saved model")
+    assert_no_errors(tab, "Reconstructions page with the saved model")
+    _shot(tab, "ae_reconstructions-saved-model")
+
+
+def open_selectbox(container) -> None:
+    """Open a selectbox's option list (1.67: a react-aria combobox; older: baseweb select)."""
+    box = container.locator('[role="combobox"], [data-baseweb="select"]').first
+    box.click()
+    container.page.get_by_role("option").first.wait_for(state="visible", timeout=10_000)
+
+
+# Train-page helpers ---------------------------------------------------------------------------------
+def set_epochs(tab: Page, epochs: int) -> None:
+    box = tab.locator('[data-testid="stMain"] .st-key-train_epochs input')
+    box.fill(str(epochs))
+    box.press("Enter")
+    wait_until_settled(tab, f"Train page after setting epochs to {epochs}")
+    assert box.input_value() == str(epochs), box.input_value()
+
+
+def progress_text(tab: Page) -> str:
+    bar = tab.locator('[data-testid="stMain"] [data-testid="stProgress"]')
+    return bar.first.inner_text().strip() if bar.count() else ""
+
+
+def progress_step(tab: Page) -> int:
+    found = re.search(r"step (\d+)", progress_text(tab))
+    return int(found.group(1)) if found else -1
+
+
+def wait_for_progress(tab: Page, word: str, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while word not in progress_text(tab):
+        if time.monotonic() > deadline:
+            shot = _shot(tab, "ERROR-train-progress")
+            assert_no_errors(tab, f"Train page ({what})")
+            pytest.fail(f"{what}: the progress text did not come to say {word!r} within {timeout_s:.0f} s; "
+                        f"it says {progress_text(tab)!r}; see {shot}", pytrace=False)
+        tab.wait_for_timeout(200)
+
+
+def wait_for_preview(tab: Page) -> None:
+    """The live reconstruction grid and the loss chart of the run that was just started."""
+    main = tab.locator('[data-testid="stMain"]')
+    try:
+        main.locator('[data-testid="stImage"] img').first.wait_for(state="visible", timeout=TRAIN_TIMEOUT_S * 1000)
+        main.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(state="visible", timeout=60_000)
+    except Exception:
+        shot = _shot(tab, "ERROR-train-no-preview")
+        assert_no_errors(tab, "Train page while training")
+        pytest.fail(f"Training started but no reconstruction image and loss chart appeared within "
+                    f"{TRAIN_TIMEOUT_S} s; see {shot}", pytrace=False)
+
+
+def wait_for_save_button(tab: Page, timeout_s: float, what: str):
+    save = tab.locator('[data-testid="stMain"] .st-key-train_save_form [data-testid="stFormSubmitButton"] button,'
+                       '[data-testid="stMain"] [data-testid="stFormSubmitButton"] button').first
+    try:
+        save.wait_for(state="visible", timeout=timeout_s * 1000)
+    except Exception:
+        shot = _shot(tab, "ERROR-train-not-finished")
+        assert_no_errors(tab, f"Train page {what}")
+        pytest.fail(f"The run did not end (no Save button) within {timeout_s:.0f} s {what}; progress: "
+                    f"{progress_text(tab)!r}; see {shot}", pytrace=False)
+    return save
