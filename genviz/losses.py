@@ -1,6 +1,9 @@
 """Loss functions: pure functions of tensors, each with its formula. Per-image sums, batch means."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -17,3 +20,145 @@ def reconstruction_loss(logits: Tensor, x: Tensor, kind: str = "bce", reduction:
         per_pixel = (logits.sigmoid() - x) ** 2
     per_image = per_pixel.flatten(1).sum(1)
     return per_image if reduction == "none" else per_image.mean()
+
+
+# ----- Autoencoders: reconstruction (above), VAE KL, sparsity penalties, adversarial AE -----------
+
+
+class ELBOTerms(NamedTuple):
+    """The VAE objective split into its parts, each in nats per image (batch mean or per image)."""
+
+    loss: Tensor  # recon + β·kl
+    recon: Tensor
+    kl: Tensor
+
+
+def kl_to_standard_normal(mu: Tensor, logvar: Tensor, reduction: str = "mean") -> Tensor:
+    """KL(q(z|x) ‖ N(0, I)) for a diagonal Gaussian q = N(μ, diag σ²), summed over latent units.
+
+    KL = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1)   (Kingma & Welling 2014, appendix B).
+    Zero exactly when μ = 0 and σ = 1; per image, then averaged over the batch unless reduction="none".
+    """
+    per_image = 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).flatten(1).sum(1)
+    return per_image if reduction == "none" else per_image.mean()
+
+
+def elbo_loss(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor, beta: float = 1.0, kind: str = "bce",
+              reduction: str = "mean") -> ELBOTerms:
+    """Negative ELBO with a β weight: −E_q[log p(x|z)] + β·KL(q(z|x) ‖ N(0, I)).
+
+    With β = 1 and BCE this is the bound of Kingma & Welling (a single z sample per image);
+    β > 1 is the β-VAE of Higgins et al. (2017), β = 0 an autoencoder with noisy codes.
+    """
+    recon = reconstruction_loss(logits, x, kind, reduction)
+    kl = kl_to_standard_normal(mu, logvar, reduction)
+    return ELBOTerms(recon + beta * kl, recon, kl)
+
+
+def l1_sparsity(z: Tensor, reduction: str = "mean") -> Tensor:
+    """L1 sparsity penalty Σ_j |z_j| per image (multiply by λ): pushes most codes to exactly zero."""
+    per_image = z.abs().flatten(1).sum(1)
+    return per_image if reduction == "none" else per_image.mean()
+
+
+def bernoulli_kl(rho: float | Tensor, rho_hat: Tensor, eps: float = 1e-6) -> Tensor:
+    """KL(ρ ‖ ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂)) between Bernoulli(ρ) and Bernoulli(ρ̂), elementwise.
+
+    ρ̂ is clamped to [eps, 1−eps] so a dead or saturated unit gives a large but finite penalty.
+    """
+    rho_hat = rho_hat.clamp(eps, 1 - eps)
+    rho_t = torch.as_tensor(rho, dtype=rho_hat.dtype, device=rho_hat.device)
+    return rho_t * (rho_t / rho_hat).log() + (1 - rho_t) * ((1 - rho_t) / (1 - rho_hat)).log()
+
+
+def kl_sparsity(codes: Tensor, rho: float) -> Tensor:
+    """KL sparsity penalty Σ_j KL(ρ ‖ ρ̂_j) (multiply by λ), codes in (0, 1) from a sigmoid.
+
+    ρ̂_j = (1/B) Σ_b z_bj is unit j's mean activation over the batch; the penalty is zero when every
+    unit is on a fraction ρ of the time on average (Ng, "Sparse autoencoder" lecture notes, 2011).
+    """
+    return bernoulli_kl(rho, codes.flatten(1).mean(0)).sum()
+
+
+def aae_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """The AAE discriminator's loss: −log D(z_prior) − log(1 − D(E(x))), batch means.
+
+    z_prior ~ p(z) are "real", codes of data E(x) are "fake" (Makhzani et al. 2016, §2).
+    """
+    real = F.binary_cross_entropy_with_logits(real_logits, real_logits.new_ones(real_logits.shape))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, fake_logits.new_zeros(fake_logits.shape))
+    return real + fake
+
+
+def aae_encoder_adversarial_loss(fake_logits: Tensor) -> Tensor:
+    """The encoder's adversarial loss −log D(E(x)) (non-saturating): codes should look drawn from the prior."""
+    return F.binary_cross_entropy_with_logits(fake_logits, fake_logits.new_ones(fake_logits.shape))
+
+
+# --- GAN losses ---
+# D outputs a logit ℓ, D(x) = σ(ℓ); every log is written through softplus for stability:
+# log σ(ℓ) = −softplus(−ℓ), log(1 − σ(ℓ)) = −softplus(ℓ).
+
+from collections.abc import Callable  # noqa: E402
+
+
+def gan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """L_D = E_x[−log D(x)] + E_z[−log(1 − D(G(z)))] (Goodfellow et al. 2014), batch means."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def gan_generator_loss(fake_logits: Tensor, kind: str = "non-saturating") -> Tensor:
+    """The generator's loss, minimised by G.
+
+    saturating:     L_G = E_z[log(1 − D(G(z)))]  — the minimax objective; its gradient with
+                    respect to the logit is −D(G(z)), so it vanishes when D rejects fakes (D(G(z)) → 0).
+    non-saturating: L_G = E_z[−log D(G(z))]      — same fixed point; its gradient −(1 − D(G(z)))
+                    is largest exactly when D wins.
+    """
+    if kind == "saturating":
+        return -F.softplus(fake_logits).mean()
+    if kind == "non-saturating":
+        return F.softplus(-fake_logits).mean()
+    raise ValueError(f"unknown generator loss {kind!r}")
+
+
+def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """L_C = E_z[C(G(z))] − E_x[C(x)] (Arjovsky et al. 2017): the critic maximises the score gap."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
+    """L_G = −E_z[C(G(z))]."""
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, weight: float = 10.0,
+                     generator: torch.Generator | None = None, mix: Tensor | None = None) -> Tensor:
+    """λ E_x̂[(‖∇_x̂ C(x̂)‖₂ − 1)²], x̂ = ε x + (1 − ε) x̃, ε ~ U[0, 1] per example (Gulrajani et al. 2017).
+
+    Pulls the critic towards 1-Lipschitz on the lines between real and fake images. `mix` fixes ε
+    (shape (B,)) for tests; otherwise it is drawn from `generator`.
+    """
+    if mix is None:
+        dev = generator.device if generator is not None else real.device
+        mix = torch.rand(len(real), generator=generator, device=dev).to(real.device)
+    eps = mix.view(-1, *([1] * (real.dim() - 1)))
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat)
+    (grads,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    return weight * ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def hinge_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """L_D = E_x[max(0, 1 − D(x))] + E_z[max(0, 1 + D(G(z)))] (Lim & Ye 2017; Miyato et al. 2018)."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def hinge_generator_loss(fake_scores: Tensor) -> Tensor:
+    """L_G = −E_z[D(G(z))]."""
+    return -fake_scores.mean()
+
+
+def auxiliary_class_loss(class_logits: Tensor, labels: Tensor) -> Tensor:
+    """AC-GAN's class term: cross-entropy −E[log P(C = y | x)] on real and generated images (Odena et al. 2017)."""
+    return F.cross_entropy(class_logits, labels)

@@ -63,9 +63,76 @@ def build(spec: PretrainSpec, device: str = "cpu", out_dir: Path | None = None,
 PRETRAINED: list[PretrainSpec] = [
     PretrainSpec("classifier-digits", "classifier", "digits", train={"epochs": 30, "lr": 2e-3}),
     PretrainSpec("classifier-mnist", "classifier", "mnist", train={"epochs": 3, "batch_size": 128}),
-    PretrainSpec("ae-digits", "ae", "digits", {"latent_dim": 16, "hidden": 128}, {"epochs": 60, "lr": 2e-3}),
-    PretrainSpec("ae-mnist", "ae", "mnist", {"latent_dim": 20, "hidden": 400}, {"epochs": 5}),
 ]
+
+
+def _autoencoder_entries() -> list[PretrainSpec]:
+    """Vanilla, denoising, sparse (L1, KL), VAE and AAE for digits and MNIST, 16/20-D and 2-D latents,
+    plus the bottleneck curves (checkpoints/ae-curves-<dataset>.json). About 9 MB in all, fp16."""
+    from genviz.pretrained_autoencoders import build_curves, build_with_history
+
+    def ae(name: str, kind: str, dataset: str, config: dict, train: dict) -> PretrainSpec:
+        return PretrainSpec(name, kind, dataset, config, train, custom=build_with_history)
+
+    digits = {"epochs": 150, "batch_size": 64, "lr": 2e-3}
+    mnist = {"epochs": 20, "batch_size": 128, "lr": 1e-3}
+    mnist_short = {"epochs": 12, "batch_size": 128, "lr": 1e-3}
+    d16, d2 = {"latent_dim": 16, "hidden": 128}, {"latent_dim": 2, "hidden": 128}
+    m256 = {"hidden": 256}
+    return [
+        ae("ae-digits", "ae", "digits", d16, digits),
+        ae("dae-digits", "dae", "digits", {**d16, "noise_std": 0.4}, digits),
+        ae("sae-l1-digits", "sae-l1", "digits", {"latent_dim": 32, "hidden": 128, "sparsity_weight": 0.1}, digits),
+        ae("sae-kl-digits", "sae-kl", "digits", {"latent_dim": 32, "hidden": 128, "sparsity_weight": 1.0, "rho": 0.05},
+           digits),
+        ae("vae-digits", "vae", "digits", d16, digits),
+        ae("aae-digits", "aae", "digits", d16, digits),
+        ae("ae-digits-2d", "ae", "digits", d2, digits),
+        ae("vae-digits-2d", "vae", "digits", d2, digits),
+        ae("aae-digits-2d", "aae", "digits", {**d2, "prior": "mixture"}, digits),
+        ae("ae-mnist", "ae", "mnist", {"latent_dim": 20, "hidden": 400}, mnist),
+        ae("vae-mnist", "vae", "mnist", {"latent_dim": 20, "hidden": 400}, mnist),
+        ae("dae-mnist", "dae", "mnist", {**m256, "latent_dim": 32, "noise_std": 0.5}, mnist_short),
+        ae("sae-l1-mnist", "sae-l1", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 0.1}, mnist_short),
+        ae("sae-kl-mnist", "sae-kl", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 1.0, "rho": 0.05},
+           mnist_short),
+        ae("aae-mnist", "aae", "mnist", {**m256, "latent_dim": 8}, mnist_short),
+        ae("ae-mnist-2d", "ae", "mnist", {**m256, "latent_dim": 2}, mnist_short),
+        ae("vae-mnist-2d", "vae", "mnist", {**m256, "latent_dim": 2}, mnist_short),
+        ae("aae-mnist-2d", "aae", "mnist", {**m256, "latent_dim": 2, "prior": "mixture"}, mnist_short),
+        PretrainSpec("ae-curves-digits", "ae", "digits", {}, custom=build_curves),
+        PretrainSpec("ae-curves-mnist", "ae", "mnist", {
+            "latent_sizes": [1, 2, 4, 8, 16, 32, 64], "train_sizes": [100, 300, 1000, 3000, 10000, 60000],
+            "small_train": 1000, "latent_for_sizes": 20, "hidden": 256, "steps": 1500, "batch_size": 128, "lr": 1e-3,
+        }, custom=build_curves),
+    ]
+
+
+PRETRAINED += _autoencoder_entries()
+
+
+def _gan_entries() -> list[PretrainSpec]:
+    """DCGAN, cGAN, AC-GAN, WGAN-GP and SN-GAN on digits (MLP, seconds each) and MNIST (DCGAN convs,
+    a few minutes each on 1 CPU thread): Fréchet distance, classifier score, training time, the
+    metric curve and 16 fixed-noise grids in each file; dcgan-<dataset> also carries the
+    saturating-vs-non-saturating experiment. About 8 MB in all, fp16."""
+
+    def gan(spec: PretrainSpec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
+        from genviz.gan_experiments import build_pretrained
+
+        return build_pretrained(spec, device, out_dir, log)
+
+    digits = {"max_steps": 3000, "epochs": 1000, "batch_size": 64, "lr": 1e-3, "log_every": 25}
+    mnist = {"max_steps": 2000, "epochs": 100, "batch_size": 64, "lr": 2e-4, "log_every": 25}
+    entries = []
+    for kind in ("dcgan", "cgan", "acgan", "wgan-gp", "sngan"):
+        entries.append(PretrainSpec(f"{kind}-digits", kind, "digits", {}, digits, custom=gan))
+    for kind in ("dcgan", "cgan", "acgan", "wgan-gp", "sngan"):
+        entries.append(PretrainSpec(f"{kind}-mnist", kind, "mnist", {}, mnist, custom=gan))
+    return entries
+
+
+PRETRAINED += _gan_entries()
 
 
 def select(names: list[str] | None = None) -> Iterator[PretrainSpec]:

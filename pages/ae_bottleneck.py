@@ -1,0 +1,82 @@
+"""Bottleneck and overfitting: train vs held-out loss as the latent size and the training-set size change."""
+import streamlit as st
+
+from genviz import backend, data
+from genviz.backend import autoencoders as ae_backend
+from genviz.figures import autoencoders as ae_figures
+
+settings = backend.sidebar()
+st.title("The bottleneck and overfitting")
+st.markdown("A vanilla AE with a code of d < n numbers must *compress*: a small d throws information away, a "
+            "large d keeps more. With few training images a flexible AE memorises them — the train loss keeps "
+            "falling while the held-out loss does not. Each point below is one vanilla MLP AE trained for a "
+            "fixed number of steps.")
+st.latex(r"\min_{E,D}\ \frac{1}{N}\sum_{i=1}^{N} \mathcal{L}\big(x_i, D(E(x_i))\big),\quad E: \mathbb{R}^n \to "
+         r"\mathbb{R}^d,\ d < n \qquad \text{gap} = \mathcal{L}_{\text{held-out}} - \mathcal{L}_{\text{train}}")
+
+
+def draw(points: list, n_small: int, n_all: int, floor: float | None, key: str) -> None:
+    left, right = st.columns(2)
+    left.plotly_chart(ae_figures.bottleneck_figure(
+        points, x="latent_dim", curves={"latent": f"{n_all:,} images", "latent_small": f"{n_small:,} images"},
+        title="Loss against the latent size d", floor=floor), key=f"{key}_latent", width="stretch")
+    right.plotly_chart(ae_figures.bottleneck_figure(points, x="n_train", curves={"size": "fixed d"},
+                                                    title="Loss against the training-set size", floor=floor),
+                       key=f"{key}_size", width="stretch")
+    by_size = sorted((p for p in points if p["curve"] == "size"), key=lambda p: p["n_train"])
+    if len(by_size) >= 2:
+        a, b = by_size[0], by_size[-1]
+        st.caption(f"Generalisation gap: {a['test_loss'] - a['train_loss']:.1f} nats with {a['n_train']:,} training "
+                   f"images, {b['test_loss'] - b['train_loss']:.1f} nats with {b['n_train']:,}. The dotted line is "
+                   "the pixels' own entropy Σₚ H(xₚ), the lowest loss any model can reach on grey pixels.")
+
+
+shipped_name = settings.dataset if ae_backend.shipped_curves(settings.dataset) else "digits"
+shipped = ae_backend.shipped_curves(shipped_name)
+st.subheader(f"Precomputed on {data.DATASETS[shipped_name].title}")
+if shipped_name != settings.dataset:
+    st.info(f"No precomputed curves ship for '{settings.dataset}'; showing the digits ones.")
+if shipped is None:
+    st.warning("No precomputed curves are shipped; rebuild them with `python -m genviz pretrain --only ae-curves-digits`, "
+               "or recompute them live below.")
+else:
+    s = shipped["settings"]
+    draw(shipped["points"], s["small_train"], max(s["train_sizes"]), shipped.get("pixel_entropy"), "bn_shipped")
+    st.caption(f"Hidden width {s['hidden']}, {s['steps']} steps of batch {s['batch_size']}, Adam lr {s['lr']:g}; "
+               f"computed in {shipped.get('seconds', 0):.0f} s on {shipped.get('created', '?')}.")
+
+st.subheader("Recompute live on digits")
+steps = st.select_slider("Training steps per point", [200, 400, 800], 400, key="bn_steps")
+job = ae_backend.curves_job()
+running = job is not None and job.snapshot().running
+b1, b2 = st.columns(2)
+if b1.button("Recompute on digits", key="bn_start", disabled=running, type="primary"):
+    digits = backend.show_error(lambda: ae_backend.digits(settings))
+    if digits is not None:
+        ae_backend.start_curves_job(digits, steps)
+        st.rerun()
+if b2.button("Stop", key="bn_stop", disabled=not running):
+    job.stop()
+    st.rerun()
+
+
+@st.fragment(run_every=0.5 if running else None)
+def live() -> None:
+    job = ae_backend.curves_job()
+    if job is None:
+        st.caption("About 20 small models; each point appears as soon as it is trained (≈ 20–60 s in all).")
+        return
+    snap = job.snapshot()
+    points = list(snap.history)
+    st.progress(min(1.0, len(points) / 19), text=f"{snap.status} · {len(points)} points · {snap.elapsed:.0f} s")
+    if snap.error:
+        st.error(snap.error)
+    if points:
+        draw(points, 100, 1437, None, "bn_live")
+    if not snap.running and st.session_state.get("bn_was_running"):
+        st.session_state.bn_was_running = False
+        st.rerun()
+    st.session_state.bn_was_running = snap.running
+
+
+live()
