@@ -135,6 +135,18 @@ def _gan_entries() -> list[PretrainSpec]:
 PRETRAINED += _gan_entries()
 
 
+def _team_entries() -> list[PretrainSpec]:
+    """Team-ability models (factorised + both baselines in one fp16 file, a few kB each), trained with
+    the dataset's recommended settings (genviz.team.DEFAULT_SETTINGS); they need the match data."""
+    from genviz.recipes.team import build_pretrained
+
+    return [PretrainSpec(f"team-{name}", "team", name, custom=build_pretrained)
+            for name in ("hots-tournament", "hots-public", "dota2")]
+
+
+PRETRAINED += _team_entries()
+
+
 def select(names: list[str] | None = None) -> Iterator[PretrainSpec]:
     for spec in PRETRAINED:
         if not names or spec.name in names or spec.kind in names:

@@ -1,0 +1,107 @@
+"""Team ability: train w_i (ability) + v_iᵀv_j (teamwork) on match data, compare with baselines, look at v_i."""
+import streamlit as st
+
+from genviz import backend, team
+from genviz.backend import team as team_backend
+from genviz.figures import team as team_figures
+from genviz.errors import GenvizError
+
+settings = backend.sidebar()
+st.title("Team ability")
+st.markdown("A team's score adds each hero's **ability** $w_i$ and the **teamwork** $v_i^\\top v_j$ of every pair "
+            "in it; the team with the higher score is more likely to win (Li et al., NeurIPS 2018).")
+st.latex(r"s(T) = \sum_{i\in T} w_i + \sum_{i<j\in T} v_i^\top v_j, \qquad "
+         r"\sum_{i<j} v_i^\top v_j = \tfrac12\Big(\big\|\textstyle\sum_i v_i\big\|^2 - \sum_i \|v_i\|^2\Big), \qquad "
+         r"P(A \text{ beats } B) = \sigma\big(s(A) - s(B) + b\big)")
+
+with st.expander("Train on match data", expanded=team_backend.session_result() is None):
+    choice = team_backend.data_source("team_data")
+    if choice is not None:
+        m = choice.matches
+        st.caption(f"{m.source}: {m.n_train:,} training and {m.n_test:,} held-out matches, {m.n_heroes} heroes, "
+                   f"teams of {m.team_size}. Baselines on the same split: ability only (v = 0, logistic regression "
+                   "on hero indicators) and all-pairs logistic regression (one free weight per pair).")
+        train_settings = backend.show_error(lambda: team_backend.settings_widgets(choice, settings.seed))
+        if train_settings is not None and st.button("Train", type="primary", key="team_train"):
+            try:
+                team_backend.start_training(choice, train_settings)
+            except GenvizError as err:
+                st.error(str(err))
+
+run = team_backend.current_run()
+
+
+@st.fragment(run_every=0.5 if run is not None and run.job.snapshot().running else None)
+def progress() -> None:
+    run = team_backend.current_run()
+    if run is None:
+        return
+    snap = run.job.snapshot()
+    if snap.running:
+        item = snap.latest
+        done = item.progress if isinstance(item, team.TeamProgress) else 0.0
+        what = f"{item.label} ({item.index}/{item.of}), epoch {item.record.epoch:.0f}" if item is not None else "starting"
+        st.progress(done, text=f"Training {what} · {snap.elapsed:.1f} s")
+        curves = team.progress_curves(snap.history)
+        if curves:
+            st.plotly_chart(team_figures.training_curves(curves, height=260), key="team_live_curve", width="stretch")
+        if st.button("Stop", key="team_stop"):
+            run.job.stop()
+            st.rerun()
+    elif st.session_state.get("team_finished_job") is not run.job:
+        team_backend.finish(run)
+        st.rerun()  # show the result and drop the refresh timer
+    elif snap.error:
+        st.error(snap.error)
+    elif snap.status == "stopped":
+        st.info("Training was stopped; the models below are as trained so far.")
+
+
+progress()
+
+result = team_backend.pick_result("team_view")
+if result is None:
+    st.info("Train a model above (a few seconds on the HotS tournament data), or open a saved team checkpoint.")
+    st.stop()
+
+st.subheader(f"Held-out accuracy on {result.dataset}")
+st.dataframe(result.table(), hide_index=True, width="stretch")
+main = result.main
+st.caption(f"d = {result.settings.dim}, λ = {result.settings.l2:g}, {result.settings.epochs} epochs, "
+           f"lr = {result.settings.lr:g}, seed {result.settings.seed}. {result.source}.")
+st.plotly_chart(team_figures.training_curves({f.label: f.curve for f in result.fitted}), key="team_curves",
+                width="stretch")
+
+st.subheader("Teamwork vectors v_i, projected by PCA")
+projection = team.teamwork_pca(main.model)
+st.plotly_chart(team_figures.teamwork_map(projection, result.roster), key="team_pca", width="stretch")
+st.caption(f"The first two principal axes keep {projection.explained[0]:.0%} + {projection.explained[1]:.0%} of "
+           f"the variance of the {main.config.dim}-D teamwork vectors. Heroes close together team up with the same "
+           "partners; colours are the official roles.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Ability w_i, ranked")
+    st.plotly_chart(team_figures.ability_ranking(team.abilities(main.model), result.roster),
+                    key="team_w", width="stretch")
+with right:
+    st.subheader("Strongest and weakest pairs")
+    c1, c2 = st.columns(2)
+    n_pairs = c1.slider("Pairs of each", 3, 20, 10, key="team_n_pairs")
+    min_games = c2.slider("Played together at least (games)", 0, 200, 20, step=5, key="team_min_games",
+                          help="Pairs seen rarely in training have teamwork values the data hardly constrain.")
+    strong, weak = team.ranked_pairs(main.model, result.roster, n_pairs, counts=result.pair_counts, min_games=min_games)
+    if strong:
+        st.plotly_chart(team_figures.pair_bars(strong, weak, height=max(300, 36 * n_pairs)), key="team_pairs",
+                        width="stretch")
+    else:
+        st.info("No pair played together that often; lower the threshold.")
+
+if team_backend.session_result() is result:
+    with st.form("team_save_form"):
+        name = st.text_input("Checkpoint name", f"team-{result.dataset}-d{result.settings.dim}", key="team_save_name")
+        if st.form_submit_button("Save model"):
+            try:
+                st.success(f"Saved to {team_backend.save(result, name)}; the Match predictor can now open it.")
+            except GenvizError as err:
+                st.error(str(err))
