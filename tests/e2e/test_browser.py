@@ -14,6 +14,7 @@ Runs with GENVIZ_HOME in a temp folder. Skipped when /usr/bin/chromium is missin
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import signal
@@ -24,6 +25,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -34,6 +36,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGE_TIMEOUT_S = 90  # cold start imports torch and may build models; UMAP compiles for ~40 s
 TRAIN_TIMEOUT_S = 150
+BACKGROUND_WAIT_S = 40  # a page's own background work (t-SNE, warm-ups) gets this long before its screenshot
 IN_CI = bool(os.environ.get("CI"))
 
 pytestmark = pytest.mark.e2e
@@ -104,11 +107,11 @@ def genviz_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e_genviz_home")
 
 
-@pytest.fixture(scope="module")
-def server(genviz_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    """`streamlit run app.py` with the repo's venv on a free localhost port; always terminated."""
+@contextlib.contextmanager
+def running_streamlit(genviz_home: Path, log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` with the repo's venv on a free localhost port; yields its URL and always
+    terminates it (the whole process group)."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("e2e_server") / "streamlit.log"
     env = {**os.environ, "GENVIZ_HOME": str(genviz_home), "PYTHONUNBUFFERED": "1"}
     shared_data = ROOT.parent / "shared" / "data"
     if "GENVIZ_DATA_DIR" not in os.environ and shared_data.is_dir():
@@ -140,20 +143,40 @@ def server(genviz_home: Path, tmp_path_factory: pytest.TempPathFactory):
         yield url
     finally:
         if proc.poll() is None:
+            t0 = time.monotonic()
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+                print(f"\nstreamlit did not exit within 5 s of SIGTERM; killed after {time.monotonic() - t0:.1f} s")
         log.close()
-        tail = log_path.read_text(errors="replace")
-        if "Traceback" in tail:
-            print(f"\n--- streamlit server log (has a traceback) ---\n{tail[-4000:]}")
+        text = log_path.read_text(errors="replace")
+        if "Traceback" in text:
+            print(f"\n--- streamlit server log (has a traceback) ---\n{text[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(genviz_home: Path, tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[str]:
+    """One server for the page tests. It is warmed up by opening "/" once: that pays the torch import
+    outside any page's timing, and runs app.py's st.navigation, without which Streamlit 1.67 runs a
+    sub-page URL's file alone (see test_cold_start_on_a_sub_page_url)."""
+    with running_streamlit(genviz_home, tmp_path_factory.mktemp("e2e_server") / "streamlit.log") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(url, wait_until="domcontentloaded")
+            wait_until_settled(page, "warm-up visit of /")
+        finally:
+            context.close()
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
+    for stale in [*SCREENSHOTS.glob("ERROR-*.png"), *SCREENSHOTS.glob("TIMEOUT-*.png")]:
+        stale.unlink()  # failure screenshots of an earlier run would mislead
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
@@ -178,20 +201,29 @@ def tab(browser):
 
 # ----------------------------------------------------------------------------------------------------
 # Helpers
+def _app_state(page: Page) -> tuple[str | None, str | None]:
+    app = page.locator('[data-testid="stApp"]')
+    if not app.count():
+        return None, None
+    return app.get_attribute("data-test-script-state"), app.get_attribute("data-test-connection-state")
+
+
 def wait_until_settled(page: Page, what: str, timeout_s: float = PAGE_TIMEOUT_S, quiet_s: float = 0.4) -> None:
     """Wait until the script has finished: the app reports `notRunning` for `quiet_s` in a row
-    (a page may st.rerun itself), the websocket is connected, and the main area has content."""
+    (a page may st.rerun itself), the websocket is connected, the main area has content, and no
+    element is still a grey skeleton placeholder (tolerated after 5 s of quiet)."""
     deadline = time.monotonic() + timeout_s
     quiet_since = None
     state = conn = "?"
+    main = page.locator('[data-testid="stMain"]')
     while time.monotonic() < deadline:
-        app = page.locator('[data-testid="stApp"]')
-        state = app.get_attribute("data-test-script-state") if app.count() else None
-        conn = app.get_attribute("data-test-connection-state") if app.count() else None
-        has_content = page.locator('[data-testid="stMain"] [data-testid="stElementContainer"]').count() > 0
+        state, conn = _app_state(page)
+        has_content = main.locator('[data-testid="stElementContainer"]').count() > 0
         if state == "notRunning" and has_content and (conn or "CONNECTED").upper() == "CONNECTED":
             quiet_since = quiet_since or time.monotonic()
-            if time.monotonic() - quiet_since >= quiet_s:
+            quiet_for = time.monotonic() - quiet_since
+            skeletons = main.locator('[data-testid="stSkeleton"]').count()
+            if quiet_for >= quiet_s and (not skeletons or quiet_for >= 5):
                 return
         else:
             quiet_since = None
@@ -199,6 +231,40 @@ def wait_until_settled(page: Page, what: str, timeout_s: float = PAGE_TIMEOUT_S,
     shot = _shot(page, f"TIMEOUT-{what}")
     pytest.fail(f"{what}: the app was still busy after {timeout_s:.0f} s (script state {state!r}, "
                 f"connection {conn!r}); see {shot}", pytrace=False)
+
+
+def wait_for_background_work(page: Page, what: str, max_s: float = BACKGROUND_WAIT_S) -> None:
+    """A page may start work in the background (a t-SNE, a warm-up) and show a progress bar or spinner
+    that a timer fragment refreshes. Wait (bounded, never failing) until it has gone, so the screenshot
+    shows the result; a bar whose text has not changed for 8 s is taken as part of the page."""
+    busy = page.locator('[data-testid="stMain"] [data-testid="stProgress"], '
+                        '[data-testid="stMain"] [data-testid="stSpinner"]')
+    t0 = last_change = time.monotonic()
+    last_text = None
+    while busy.count() and time.monotonic() - t0 < max_s:
+        try:
+            text = " | ".join(busy.all_inner_texts())
+        except Exception:  # redrawn while reading
+            text = None
+        if text != last_text:
+            last_text, last_change = text, time.monotonic()
+        elif time.monotonic() - last_change > 8:
+            break
+        page.wait_for_timeout(200)
+    if busy.count() and time.monotonic() - t0 >= max_s:
+        print(f"\n{what}: still working in the background after {max_s:.0f} s ({last_text!r}); "
+              "screenshot taken anyway")
+    wait_until_settled(page, what)
+
+
+def check_navigation(page: Page, what: str) -> None:
+    """app.py must reach st.navigation: when it raises first, Streamlit silently falls back to listing
+    pages/ (a nav entry called "app") and sub-pages still render, hiding the error."""
+    nav = [t.strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+    if "app" in nav:
+        pytest.fail(f"{what}: the sidebar lists pages/ by file name ({nav[:4]}...): Streamlit ran the page "
+                    "file without app.py, treating pages/ as a v1 multipage folder (app.py's st.navigation has "
+                    "not run in this server yet, or it raised: open / to see)", pytrace=False)
 
 
 def errors_on(page: Page) -> list[str]:
@@ -260,7 +326,7 @@ def press_play_buttons(page: Page, app_page: AppPage) -> None:
         _shot(page, f"{app_page.name}-playing{'' if i == 0 else f'-{i}'}")
         stop = page.locator('[data-testid="stMain"] [class*="st-key-"][class*="_stop"] button,'
                             '[data-testid="stMain"] [class*="st-key-"][class*="_pause"] button')
-        if stop.count() and stop.first.is_visible():
+        if stop.count() and stop.first.is_visible() and stop.first.is_enabled():
             stop.first.click()
             page.wait_for_timeout(500)
         assert_no_errors(page, f"{app_page.path} after stopping Play")
@@ -271,11 +337,18 @@ def press_play_buttons(page: Page, app_page: AppPage) -> None:
 def test_app_registers_pages():
     assert PAGES, "no st.Page(...) entries found in app.py"
     assert any(p.url_path == "" for p in PAGES), "app.py has no default page"
+    missing = [p.path for p in PAGES if not (ROOT / p.path).is_file()]
+    assert not missing, f"app.py registers page files that do not exist: {missing}"
 
 
 @pytest.mark.parametrize("app_page", PAGES, ids=[p.name for p in PAGES])
 def test_page_renders_in_browser(server: str, tab: Page, app_page: AppPage):
+    if not (ROOT / app_page.path).is_file():
+        pytest.fail(f"app.py registers {app_page.path}, which does not exist", pytrace=False)
     open_page(tab, server, app_page)
+    check_navigation(tab, app_page.path)
+    assert_no_errors(tab, app_page.path)
+    wait_for_background_work(tab, app_page.path)
     assert_no_errors(tab, app_page.path)
     _shot(tab, app_page.name)
     press_play_buttons(tab, app_page)
@@ -394,6 +467,25 @@ def open_selectbox(container) -> None:
     box = container.locator('[role="combobox"], [data-baseweb="select"]').first
     box.click()
     container.page.get_by_role("option").first.wait_for(state="visible", timeout=10_000)
+
+
+def test_cold_start_on_a_sub_page_url(browser, tmp_path: Path):
+    """A fresh server whose first visitor opens a sub-page URL (a bookmark, or the tab that reconnects
+    after `scripts/app.sh` restarts) must get the app's grouped navigation, i.e. app.py must run."""
+    sub = next((p for p in PAGES if p.url_path), None)
+    if sub is None:
+        pytest.skip("app.py registers no page besides the default one")
+    with running_streamlit(tmp_path / "home", tmp_path / "streamlit.log") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{url}/{sub.url_path}", wait_until="domcontentloaded")
+            wait_until_settled(page, f"cold start on /{sub.url_path}")
+            _shot(page, "cold-start-sub-page")
+            check_navigation(page, f"cold start on /{sub.url_path}")
+            assert_no_errors(page, f"cold start on /{sub.url_path}")
+        finally:
+            context.close()
 
 
 # Train-page helpers ---------------------------------------------------------------------------------
