@@ -45,8 +45,25 @@ def _query_default(key: str, options: list[str] | None, fallback: Any) -> Any:
         return fallback
 
 
+def _through_app_py() -> None:
+    """Make a first visit to a sub-page URL go through app.py's navigation.
+
+    Until some session has run app.py's `st.navigation`, Streamlit 1.67 treats `pages/` as a v1
+    multipage folder and runs a sub-page's file alone (flat file-name nav, no page config). Clearing
+    that flag (a class attribute of the pinned version's PagesManager) and rerunning fixes it for
+    the whole server.
+    """
+    if "gv_pages" not in st.session_state:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        if PagesManager.uses_pages_directory:
+            PagesManager.uses_pages_directory = False
+            st.rerun()
+
+
 def sidebar() -> Settings:
     """Draw the shared sidebar controls (mirrored in the URL) and return their values."""
+    _through_app_py()
     _configure_once()
     names = list(data.DATASETS)
     device_names = devices.available()
