@@ -53,7 +53,7 @@ def progress() -> None:
         st.error(snap.error)
     curve = [{"step": r.step, **{f"train {k}": v for k, v in r.metrics.items()},
               **{f"held-out {k}": v for k, v in r.test_metrics.items()}} for r in snap.history]
-    chart, grid = st.columns([3, 2])
+    chart, grid = st.columns(2)
     if curve:
         chart.plotly_chart(figures.loss_curves(curve, title="Training metrics"), key="train_curve", width="stretch")
     if last is not None and last.preview is not None:

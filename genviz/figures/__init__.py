@@ -41,6 +41,7 @@ def loss_curves(records: Sequence[dict], *, x: str = "step", title: str = "", he
         if pts:
             xs, ys = zip(*pts)
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers" if len(pts) < 30 else "lines", name=name))
+    # Legend under the plot: above it, it collides with the title.
     fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      xaxis_title=x, legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+                      xaxis_title=x, legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
     return fig
