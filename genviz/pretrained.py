@@ -124,11 +124,19 @@ def _gan_entries() -> list[PretrainSpec]:
 
     digits = {"max_steps": 3000, "epochs": 1000, "batch_size": 64, "lr": 1e-3, "log_every": 25}
     mnist = {"max_steps": 2000, "epochs": 100, "batch_size": 64, "lr": 2e-4, "log_every": 25}
-    entries = []
-    for kind in ("dcgan", "cgan", "acgan", "wgan-gp", "sngan"):
-        entries.append(PretrainSpec(f"{kind}-digits", kind, "digits", {}, digits, custom=gan))
-    for kind in ("dcgan", "cgan", "acgan", "wgan-gp", "sngan"):
-        entries.append(PretrainSpec(f"{kind}-mnist", kind, "mnist", {}, mnist, custom=gan))
+    # (kind, config, digits train overrides, mnist train overrides). WGAN-GP updates G on every 5th
+    # step only, so it gets more (cheaper) steps; SN-GAN's MLP critic on digits needs a gentler lr.
+    plan = [
+        ("dcgan", {}, {}, {}),
+        ("cgan", {}, {}, {}),
+        ("acgan", {}, {}, {}),
+        ("wgan-gp", {"n_critic": 5, "gp_lambda": 10.0}, {}, {"max_steps": 5000}),
+        ("sngan", {"n_critic": 2}, {"lr": 2e-4}, {}),
+    ]
+    entries = [PretrainSpec(f"{kind}-digits", kind, "digits", config, {**digits, **d_train}, custom=gan)
+               for kind, config, d_train, _ in plan]
+    entries += [PretrainSpec(f"{kind}-mnist", kind, "mnist", config, {**mnist, **m_train}, custom=gan)
+                for kind, config, _, m_train in plan]
     return entries
 
 

@@ -18,6 +18,7 @@ from genviz.errors import ConfigError
 _FAMILY_MODULES = (
     "genviz.recipes.autoencoders",
     "genviz.recipes.classifier",
+    "genviz.recipes.gans",
     "genviz.recipes.team",
 )
 

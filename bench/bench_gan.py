@@ -1,0 +1,162 @@
+"""GANs: quality of every shipped GAN, and DCGAN on MNIST for a fixed wall-clock budget with genviz's
+trainer vs a reference loop written the way common code writes it (torchvision DataLoader + ToTensor,
+per-batch `.to(device)`).
+
+Quality = 1,000 samples (seed 0; balanced labels for cGAN / AC-GAN) scored by the shipped classifier:
+Fréchet distance of its features to the test set (lower is better; the real-image row is the floor),
+mean max-class confidence, classes covered (≥ 1% of samples). Training time comes from each file's
+metadata (wall clock and CPU seconds of the single-threaded run).
+
+    GENVIZ_BENCH_GAN_SECONDS=600 python bench/run.py gan    # the issue's 10-minute budget (default 120 s)
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import torch
+
+BUDGET = float(os.environ.get("GENVIZ_BENCH_GAN_SECONDS", "120"))
+KINDS = ("dcgan", "cgan", "acgan", "wgan-gp", "sngan")
+
+
+def _shipped_rows() -> list[dict]:
+    from genviz import checkpoints, data
+    from genviz.recipes.gans import generator_scores
+    from genviz.metrics import load_scorer, score_samples
+
+    rows = []
+    for dataset in ("mnist", "digits"):
+        try:
+            imgs = data.load(dataset)
+        except Exception as err:  # MNIST not on this machine
+            rows.append({"benchmark": "shipped GANs", "setting": dataset, "value": "n/a", "unit": "", "note": str(err)[:80]})
+            continue
+        real = score_samples(load_scorer(dataset), imgs.x_train[:1000], imgs.x_test)
+        rows.append({"benchmark": f"GAN quality ({dataset})", "setting": "real training images (floor)",
+                     "value": real.frechet_distance, "unit": "Fréchet distance",
+                     "note": f"confidence {real.confidence:.3f}, classes {real.classes_covered}/10"})
+        for kind in KINDS:
+            path = checkpoints.SHIPPED_DIR / f"{kind}-{dataset}.safetensors"
+            if not path.exists():
+                rows.append({"benchmark": f"GAN quality ({dataset})", "setting": kind, "value": "n/a", "unit": "",
+                             "note": f"not built: python -m genviz pretrain --only {kind}-{dataset}"})
+                continue
+            ckpt = checkpoints.load(path)
+            result = generator_scores(ckpt.model, imgs)
+            s = result.scores
+            extra = ckpt.meta.get("extra") or {}
+            agree = f", label agreement {result.label_agreement:.0%}" if result.label_agreement is not None else ""
+            rows.append({
+                "benchmark": f"GAN quality ({dataset})", "setting": f"{kind} ({extra.get('train_steps', '?')} steps)",
+                "value": s.frechet_distance, "unit": "Fréchet distance",
+                "note": (f"confidence {s.confidence:.3f}, classes {s.classes_covered}/10{agree}; trained "
+                         f"{extra.get('train_seconds', 0):.0f} s wall / {extra.get('train_cpu_seconds', 0):.0f} s CPU, "
+                         f"{path.stat().st_size / 1e6:.2f} MB"),
+            })
+    return rows
+
+
+def _dcgan():
+    from genviz.gan_experiments import seeded_model
+    from genviz.models.gans import GANConfig
+
+    return seeded_model(GANConfig(kind="dcgan", image_shape=(1, 28, 28), n_classes=10), 0)
+
+
+def _genviz_run(imgs, budget: float) -> tuple[torch.nn.Module, int, float]:
+    """genviz.train.fit on the on-device tensors until the budget runs out: (steps, seconds)."""
+    from genviz.recipes.gans import GANRecipe
+    from genviz.train import TensorSplit, TrainParams, fit
+
+    model = _dcgan()
+    stop = threading.Event()
+    params = TrainParams(epochs=1000, batch_size=64, lr=2e-4, log_every=1_000_000, eval_every_epoch=False)
+    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
+    timer = threading.Timer(budget, stop.set)
+    start = time.perf_counter()
+    timer.start()
+    last = None
+    try:
+        for last in fit(model, GANRecipe(model.config), split, params, stop=stop):
+            pass
+    finally:
+        timer.cancel()
+    return model, last.step if last else 0, time.perf_counter() - start
+
+
+def _reference_run(budget: float) -> tuple[torch.nn.Module, int, float]:
+    """The DCGAN loop as tutorials write it: DataLoader(ToTensor) and `.to(device)` per batch."""
+    from torch import nn
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    from genviz import data
+
+    root = data._writable_root(data.data_dir(), "MNIST")  # the same files genviz reads
+    try:
+        ds = datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
+    except RuntimeError:
+        ds = datasets.MNIST(str(root), train=True, download=True, transform=transforms.ToTensor())
+    loader = DataLoader(ds, batch_size=64, shuffle=True, num_workers=0, drop_last=True)
+    device = torch.device("cpu")
+    model = _dcgan().to(device)
+    netG, netD = model.generator, model.discriminator
+    criterion = nn.BCEWithLogitsLoss()
+    optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    steps, start = 0, time.perf_counter()
+    model.train()
+    while time.perf_counter() - start < budget:
+        for real, _ in loader:
+            real = real.to(device)
+            b = real.size(0)
+            # (1) update D: maximize log(D(x)) + log(1 - D(G(z)))
+            netD.zero_grad()
+            label = torch.full((b,), 1.0, device=device)
+            err_real = criterion(netD(real).logit, label)
+            err_real.backward()
+            noise = torch.randn(b, model.config.latent_dim, device=device)
+            fake = netG(noise)
+            label.fill_(0.0)
+            err_fake = criterion(netD(fake.detach()).logit, label)
+            err_fake.backward()
+            optD.step()
+            # (2) update G: maximize log(D(G(z)))
+            netG.zero_grad()
+            label.fill_(1.0)
+            err_g = criterion(netD(fake).logit, label)
+            err_g.backward()
+            optG.step()
+            steps += 1
+            if time.perf_counter() - start >= budget:
+                break
+    model.eval()
+    return model, steps, time.perf_counter() - start
+
+
+def _budget_rows() -> list[dict]:
+    from genviz import data
+    from genviz.recipes.gans import generator_scores
+
+    try:
+        imgs = data.load("mnist")
+    except Exception as err:
+        return [{"benchmark": "DCGAN fixed budget", "setting": "MNIST", "value": "n/a", "unit": "", "note": str(err)[:80]}]
+    rows = []
+    note = (f"budget {BUDGET:.0f} s each (GENVIZ_BENCH_GAN_SECONDS; the issue asks 600 s), batch 64, Adam 2e-4, "
+            f"same G/D modules and init, {torch.get_num_threads()} torch threads, one run")
+    for name, run in (("genviz trainer (on-device tensors, index batches)", lambda: _genviz_run(imgs, BUDGET)),
+                      ("reference loop (DataLoader + ToTensor, .to(device))", lambda: _reference_run(BUDGET))):
+        model, steps, seconds = run()
+        fid = generator_scores(model, imgs).scores.frechet_distance
+        rows.append({"benchmark": "DCGAN on MNIST, fixed wall clock", "setting": f"{name}: steps",
+                     "value": steps, "unit": "steps", "note": f"{steps / seconds:.2f} steps/s; {note}"})
+        rows.append({"benchmark": "DCGAN on MNIST, fixed wall clock", "setting": f"{name}: Fréchet distance",
+                     "value": fid, "unit": "Fréchet distance", "note": "1,000 samples vs the MNIST test set"})
+    return rows
+
+
+def run() -> list[dict]:
+    return _shipped_rows() + _budget_rows()

@@ -1,0 +1,101 @@
+"""GAN figures: tensors / records in, plotly figures out (no Streamlit, inputs never modified)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+LOSS_COLOURS = {"saturating": "#d62728", "non-saturating": "#1f77b4"}
+
+
+def label_histogram(counts: Sequence[int], classes: Sequence[str], title: str = "") -> go.Figure:
+    """Bars of how many samples the classifier put in each class (mode coverage at a glance)."""
+    total = max(1, sum(counts))
+    fig = go.Figure(go.Bar(x=[str(c) for c in classes], y=list(counts),
+                           text=[f"{100 * c / total:.0f}%" for c in counts], textposition="outside",
+                           marker_color=["#1f77b4" if c >= 0.01 * total else "#d62728" for c in counts]))
+    fig.add_hline(y=total / max(1, len(classes)), line_dash="dot", annotation_text="uniform",
+                  annotation_position="top left")
+    fig.update_layout(title=title or None, height=300, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      xaxis_title="class predicted by the classifier", yaxis_title="samples")
+    return fig
+
+
+def training_dynamics(curve: Sequence[dict], marker_step: int | None = None, height: int = 560) -> go.Figure:
+    """Three stacked panels over training steps: D and G losses; D(x) and D(G(z)); ‖∇G‖ (log scale)."""
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("losses", "discriminator output: D(x) real vs D(G(z)) fake",
+                                        "generator gradient norm ‖∇θ_G L_G‖"))
+    panels = ((1, ("d_loss", "g_loss")), (2, ("d_real", "d_fake")), (3, ("g_grad_norm",)))
+    names = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))", "g_grad_norm": "‖∇G‖"}
+    for row, keys in panels:
+        for key in keys:
+            pts = [(r["step"], r[key]) for r in curve if r.get(key) is not None]
+            if pts:
+                xs, ys = zip(*pts)
+                fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=names[key]), row=row, col=1)
+    fig.update_yaxes(type="log", row=3, col=1)
+    if marker_step is not None:
+        fig.add_vline(x=marker_step, line_dash="dash", line_color="grey")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.06, yanchor="bottom"))
+    fig.update_xaxes(title_text="step", row=3, col=1)
+    return fig
+
+
+def gradient_vs_d_fake(curves: dict[str, Sequence[dict]]) -> go.Figure:
+    """Each training step as a point: D(G(z)) (x) against ‖∇θ_G L_G‖ (y, log), one colour per loss."""
+    fig = go.Figure()
+    for loss, pts in curves.items():
+        fig.add_trace(go.Scatter(
+            x=[p["d_fake"] for p in pts], y=[max(p["g_grad_norm"], 1e-12) for p in pts], mode="markers",
+            name=loss, marker=dict(color=LOSS_COLOURS.get(loss), size=5, opacity=0.6),
+            text=[f"step {p['step']}" for p in pts], hovertemplate="%{text}<br>D(G(z))=%{x:.4f}<br>‖∇G‖=%{y:.3g}"))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="D(G(z)) (mean over the batch)",
+                      yaxis_title="‖∇θ_G L_G‖", legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log")
+    return fig
+
+
+def vanishing_over_steps(curves: dict[str, Sequence[dict]]) -> go.Figure:
+    """D(G(z)) and the G-gradient norm over the steps of both runs."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("D(G(z))", "‖∇θ_G L_G‖ (log)"))
+    for loss, pts in curves.items():
+        steps = [p["step"] for p in pts]
+        colour = LOSS_COLOURS.get(loss)
+        fig.add_trace(go.Scatter(x=steps, y=[p["d_fake"] for p in pts], name=loss, line=dict(color=colour)), 1, 1)
+        fig.add_trace(go.Scatter(x=steps, y=[p["g_grad_norm"] for p in pts], name=loss, showlegend=False,
+                                 line=dict(color=colour)), 1, 2)
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_xaxes(title_text="step")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def logit_gradient_theory() -> go.Figure:
+    """|∂L_G/∂ℓ| against D = σ(ℓ): D for the saturating loss, 1 − D for the non-saturating one."""
+    d = np.logspace(-4, 0, 200)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=d, y=d, name="saturating: |∂/∂ℓ log(1 − σ(ℓ))| = D",
+                             line=dict(color=LOSS_COLOURS["saturating"])))
+    fig.add_trace(go.Scatter(x=d, y=1 - d + 1e-12, name="non-saturating: |∂/∂ℓ (−log σ(ℓ))| = 1 − D",
+                             line=dict(color=LOSS_COLOURS["non-saturating"])))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="D(G(z))",
+                      yaxis_title="gradient w.r.t. D's logit", legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log")
+    return fig
+
+
+def latent_norms(norms: dict[str, Sequence[float]], typical: float) -> go.Figure:
+    """‖z‖ along the linear and spherical paths, against the typical radius √d of N(0, I)."""
+    fig = go.Figure()
+    for method, values in norms.items():
+        fig.add_trace(go.Scatter(x=np.linspace(0, 1, len(values)), y=list(values), name=method, mode="lines+markers"))
+    fig.add_hline(y=typical, line_dash="dot", annotation_text="√d", annotation_position="bottom right")
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="t", yaxis_title="‖z‖",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    return fig

@@ -1,0 +1,61 @@
+"""GAN samples: a grid from any generator, seed control and resample; 1,000 samples scored by the classifier."""
+import streamlit as st
+
+from genviz import backend, figures
+from genviz.backend import gans as gan_backend
+from genviz.figures import gans as gan_figures
+
+settings = backend.sidebar()
+st.title("GAN samples")
+st.latex(r"x = G(z), \qquad z \sim \mathcal{N}(0, I_d)")
+
+ckpt = backend.pick_checkpoint("Generator", "gans_model", settings, families=("gan",))
+if ckpt is not None:
+    imgs = backend.dataset(settings)
+    if "gans_offset" not in st.session_state:
+        st.session_state["gans_offset"] = 0
+
+    def resample() -> None:
+        st.session_state["gans_offset"] += 1
+
+    left, right = st.columns([3, 1])
+    with right:
+        n = st.slider("Samples", 10, 100, 40, step=10, key="gans_n")
+        st.button("Resample", key="gans_resample", on_click=resample, width="stretch",
+                  help="Draw fresh noise (the seed moves on by one).")
+        seed = settings.seed + st.session_state["gans_offset"]
+        st.caption(f"Noise seed {seed} (sidebar seed + {st.session_state['gans_offset']} resamples). "
+                   "The same seed always gives the same grid.")
+    images = backend.show_error(lambda: gan_backend.samples(ckpt, n, seed))
+    if images is not None:
+        caption = f"{n} samples of {ckpt.name}"
+        if ckpt.config.conditional:
+            caption += " (classes drawn uniformly at random; see the Class grid page to choose them)"
+        left.image(figures.image_grid(images, nrow=10, scale=figures.pixel_scale(images.shape, 40)),
+                   caption=caption, width="stretch")
+
+    st.subheader("1,000 samples through the classifier")
+    st.caption("The shipped classifier labels every sample: a flat histogram means every class is drawn "
+               "(no mode collapse). The Fréchet distance compares the classifier's features of the samples "
+               "with those of the real test images: lower is closer.")
+    st.latex(r"d_F = \lVert \mu_{g} - \mu_{r} \rVert^2 + \operatorname{Tr}\!\big(\Sigma_{g} + \Sigma_{r} "
+             r"- 2(\Sigma_{g}\Sigma_{r})^{1/2}\big)")
+    with st.spinner("Scoring 1,000 samples…"):
+        scores = backend.show_error(lambda: gan_backend.quality(ckpt, imgs, seed))
+    if scores is None:
+        st.info(f"No classifier is shipped for '{imgs.name}', so samples cannot be scored here.")
+    else:
+        cols = st.columns(4)
+        cols[0].metric("Fréchet distance", f"{scores['frechet_distance']:.1f}")
+        cols[1].metric("Mean confidence", f"{scores['sample_confidence']:.2f}")
+        cols[2].metric("Classes covered", f"{scores['classes_covered']} / {len(imgs.classes)}",
+                       help="Classes that get at least 1% of the samples.")
+        if "label_agreement" in scores:
+            cols[3].metric("Label agreement", f"{scores['label_agreement']:.0%}",
+                           help="Share of samples the classifier puts in the class the generator was asked for.")
+        st.plotly_chart(gan_figures.label_histogram(scores["label_counts"], imgs.classes), key="gans_hist",
+                        width="stretch")
+    extra = ckpt.meta.get("extra") or {}
+    if extra.get("train_seconds"):
+        st.caption(f"Trained for {extra.get('train_steps', '?')} steps in {extra['train_seconds']:.0f} s "
+                   f"on {ckpt.dataset}; created {ckpt.meta.get('created', '?')}.")

@@ -1,0 +1,352 @@
+"""GAN family: shapes and determinism per kind, losses against hand-computed values, the gradient
+penalty on a known case, training smoke tests, loss movement, bad input, CLI evaluate keys."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from genviz import checkpoints, losses, registry
+from genviz.errors import ConfigError, TrainingDiverged
+from genviz.gan_experiments import (class_grid, direction_walk, latent_walk, require_conditional,
+                                    run_gradient_vanishing, seeded_model, snapshot_indices, train_with_history)
+from genviz.models.gans import GAN, GAN_KINDS, GANConfig, conv_stages, interpolate_noise, walk_direction
+from genviz.recipes import gans as gan_recipes
+from genviz.recipes.gans import GANRecipe
+from genviz.train import TensorSplit, TrainParams, fit
+
+TINY = {"latent_dim": 8, "g_width": 8, "d_width": 8}
+
+
+def tiny(kind: str, shape=(1, 8, 8), **kw) -> GANConfig:
+    return GANConfig(kind=kind, image_shape=shape, n_classes=10, **{**TINY, **kw})
+
+
+def digits_split(digits, n: int = 256) -> TensorSplit:
+    return TensorSplit((digits.x_train[:n], digits.y_train[:n]), (digits.x_test[:64], digits.y_test[:64]))
+
+
+# --- models ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", GAN_KINDS)
+def test_shapes_and_determinism_per_kind(kind):
+    model = seeded_model(tiny(kind), 0).eval()
+    a = model.sample(6, torch.Generator().manual_seed(3))
+    b = model.sample(6, torch.Generator().manual_seed(3))
+    c = model.sample(6, torch.Generator().manual_seed(4))
+    assert a.shape == (6, 1, 8, 8) and 0 <= a.min() and a.max() <= 1
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert torch.equal(seeded_model(tiny(kind), 0).state_dict()["generator.net.0.weight"],
+                       model.state_dict()["generator.net.0.weight"]), "same seed, same initial weights"
+    labels = torch.arange(6) % 10
+    out = model(model.noise(6, torch.Generator().manual_seed(0)), labels if model.config.conditional else None)
+    assert out.images.shape == (6, 1, 8, 8) and out.logit.shape == (6,)
+    assert (out.class_logits is not None) == (kind == "acgan")
+    if kind == "acgan":
+        assert out.class_logits.shape == (6, 10)
+
+
+@pytest.mark.parametrize("size, stages", [(28, 2), (32, 3)])
+def test_dcgan_conv_bodies_for_28_and_32(size, stages):
+    assert conv_stages((1, size, size)) == stages
+    for kind in ("dcgan", "cgan", "sngan"):
+        cfg = GANConfig(kind=kind, image_shape=(3 if size == 32 else 1, size, size))
+        model = GAN(cfg).eval()
+        assert cfg.resolved_body == "conv"
+        x = model.sample(2, torch.Generator().manual_seed(0))
+        assert x.shape == (2, cfg.image_shape[0], size, size)
+        assert isinstance(model.generator.net[0], torch.nn.ConvTranspose2d)
+    g_params = sum(p.numel() for p in GAN(GANConfig(image_shape=(1, 28, 28))).generator.parameters())
+    assert 0.4e6 < g_params < 1e6, "default MNIST generator stays small (0.5–1M parameters)"
+
+
+def test_spectral_norm_only_in_sngan():
+    sn = GAN(tiny("sngan"))
+    names = [n for n, _ in sn.discriminator.named_parameters()]
+    assert any("parametrizations.weight.original" in n for n in names)
+    assert not any("parametrizations" in n for n, _ in GAN(tiny("dcgan")).named_parameters())
+    w = sn.discriminator.head.weight  # the normalised weight: largest singular value ≈ 1 after power iterations
+    sn.train()
+    for _ in range(20):
+        sn.discriminate(torch.rand(4, 1, 8, 8))
+    assert float(torch.linalg.matrix_norm(sn.discriminator.body.net[0].weight.detach(), ord=2)) == pytest.approx(1.0, abs=0.05)
+    assert w.shape == (1, 32)
+
+
+def test_interpolation_and_direction_walk():
+    z0, z1 = torch.randn(16, generator=torch.Generator().manual_seed(0)), torch.randn(16, generator=torch.Generator().manual_seed(1))
+    for method in ("linear", "spherical"):
+        path = interpolate_noise(z0, z1, 5, method)
+        assert path.shape == (5, 16) and torch.allclose(path[0], z0, atol=1e-5) and torch.allclose(path[-1], z1, atol=1e-5)
+    lin, sph = interpolate_noise(z0, z1, 9, "linear"), interpolate_noise(z0, z1, 9, "spherical")
+    assert sph[4].norm() > lin[4].norm(), "slerp keeps the norm up where the straight line dips"
+    walk = walk_direction(z0, z1, 5, 2.0)
+    assert torch.allclose(walk[2], z0) and (walk[-1] - z0).norm() == pytest.approx(2.0, rel=1e-5)
+    with pytest.raises(ConfigError, match="Interpolation must be one of"):
+        interpolate_noise(z0, z1, 5, "cubic")
+
+
+def test_class_grid_rows_are_classes_and_columns_share_noise():
+    model = seeded_model(tiny("cgan"), 0).eval()
+    grid = class_grid(model, 4, seed=1)
+    assert grid.shape == (40, 1, 8, 8)
+    assert not torch.allclose(grid[0], grid[4]), "row 1 (class 1) differs from row 0 for the same noise"
+    assert torch.equal(grid, class_grid(model, 4, seed=1))
+    assert latent_walk(model, 0, 1, 6, "spherical", label=3).shape == (6, 1, 8, 8)
+    assert direction_walk(model, 0, 1, 5, 3.0, label=None).shape == (5, 1, 8, 8)
+
+
+def test_conditional_views_refuse_unconditional_models_plainly():
+    with pytest.raises(ConfigError, match="unconditional DCGAN.*cannot draw a chosen class.*cGAN or AC-GAN"):
+        class_grid(seeded_model(tiny("dcgan"), 0), 4, 0)
+    with pytest.raises(ConfigError, match="unconditional"):
+        require_conditional(seeded_model(tiny("wgan-gp"), 0), "wgan-gp-digits")
+    with pytest.raises(ConfigError, match="give it class labels"):
+        seeded_model(tiny("cgan"), 0).generate(torch.zeros(2, 8))
+
+
+# --- losses ------------------------------------------------------------------------------------------
+def test_gan_losses_against_hand_computed_values():
+    zero = torch.zeros(4)
+    assert float(losses.gan_discriminator_loss(zero, zero)) == pytest.approx(2 * math.log(2))  # D = ½ everywhere
+    real, fake = torch.tensor([2.0]), torch.tensor([-1.0])
+    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    expected = -math.log(sig(2.0)) - math.log(1 - sig(-1.0))
+    assert float(losses.gan_discriminator_loss(real, fake)) == pytest.approx(expected, rel=1e-6)
+    assert float(losses.gan_generator_loss(fake, "saturating")) == pytest.approx(math.log(1 - sig(-1.0)), rel=1e-6)
+    assert float(losses.gan_generator_loss(fake, "non-saturating")) == pytest.approx(-math.log(sig(-1.0)), rel=1e-6)
+    assert float(losses.hinge_discriminator_loss(torch.tensor([0.5, 2.0]), torch.tensor([-3.0, 0.0]))) == pytest.approx(
+        (0.5 + 0.0) / 2 + (0.0 + 1.0) / 2)
+    assert float(losses.hinge_generator_loss(torch.tensor([1.0, 3.0]))) == pytest.approx(-2.0)
+    assert float(losses.wasserstein_critic_loss(torch.tensor([3.0, 1.0]), torch.tensor([0.5, 0.5]))) == pytest.approx(-1.5)
+    assert float(losses.wasserstein_generator_loss(torch.tensor([0.5, 1.5]))) == pytest.approx(-1.0)
+    assert float(losses.auxiliary_class_loss(torch.zeros(2, 10), torch.tensor([1, 2]))) == pytest.approx(math.log(10))
+
+
+def test_saturating_gradient_vanishes_when_d_wins():
+    logit = torch.tensor([-9.0], requires_grad=True)  # D(G(z)) = σ(−9) ≈ 1.2e-4
+    (g_sat,) = torch.autograd.grad(losses.gan_generator_loss(logit, "saturating"), logit)
+    (g_ns,) = torch.autograd.grad(losses.gan_generator_loss(logit, "non-saturating"), logit)
+    d = torch.sigmoid(torch.tensor(-9.0))
+    assert float(g_sat) == pytest.approx(-float(d), rel=1e-4)  # ∂/∂ℓ log(1 − σ(ℓ)) = −D
+    assert float(g_ns) == pytest.approx(-(1 - float(d)), rel=1e-4)  # ∂/∂ℓ −log σ(ℓ) = −(1 − D)
+
+
+def test_gradient_penalty_on_a_linear_critic():
+    w = torch.tensor([[[[3.0, 4.0]]]])  # critic C(x) = Σ w·x: ∇C = w everywhere, ‖w‖ = 5
+    critic = lambda x: (x * w).flatten(1).sum(1)  # noqa: E731
+    real, fake = torch.rand(6, 1, 1, 2), torch.rand(6, 1, 1, 2)
+    gp = losses.gradient_penalty(critic, real, fake, weight=10.0, generator=torch.Generator().manual_seed(0))
+    assert float(gp) == pytest.approx(10 * (5 - 1) ** 2)
+    unit = lambda x: (x * w / 5).flatten(1).sum(1)  # noqa: E731
+    assert float(losses.gradient_penalty(unit, real, fake, mix=torch.full((6,), 0.3))) == pytest.approx(0.0, abs=1e-10)
+    # the penalty is differentiable in the critic's weights: d/dw λ(‖w‖−1)² = 2λ(‖w‖−1) w/‖w‖
+    wp = w.clone().requires_grad_(True)
+    gp = losses.gradient_penalty(lambda x: (x * wp).flatten(1).sum(1), real, fake, weight=10.0, mix=torch.rand(6))
+    (grad,) = torch.autograd.grad(gp, wp)
+    assert torch.allclose(grad, 2 * 10 * 4 * w / 5, rtol=1e-5)
+
+
+# --- training ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", GAN_KINDS)
+def test_two_training_steps_per_kind(kind, digits):
+    model = seeded_model(tiny(kind), 0)
+    recs = list(fit(model, GANRecipe(model.config), digits_split(digits), TrainParams(batch_size=32, max_steps=2,
+                    log_every=1, lr=1e-3), preview_data=(digits.x_test[:2],)))
+    assert [r.step for r in recs] == [1, 2]
+    keys = {"d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm"}
+    assert keys <= set(recs[-1].metrics) and all(math.isfinite(v) for v in recs[-1].metrics.values())
+    assert recs[-1].preview.shape == (40, 1, 8, 8)
+    if kind == "wgan-gp":
+        assert "gradient_penalty" in recs[-1].metrics
+    assert registry.get(kind).family == "gan"
+
+
+def test_d_and_g_losses_move_as_expected(digits):
+    """D trained alone: its loss falls, D(x) rises, D(G(z)) falls. Then G alone: D(G(z)) rises."""
+    model = seeded_model(tiny("dcgan", d_width=16), 0)
+    recipe = GANRecipe(model.config, detect_collapse=False)
+    opts = recipe.optimizers(model, TrainParams(lr=2e-3))
+    gen = torch.Generator().manual_seed(0)
+    x = digits.x_train[:64]
+    z = model.noise(64, gen)
+
+    def d_view():
+        with torch.no_grad():
+            loss, parts = recipe.discriminator_loss(model, x, None, model.generate(z), None, gen)
+        return float(loss), float(parts["d_real"]), float(parts["d_fake"])
+
+    before = d_view()
+    for _ in range(30):
+        loss, _ = recipe.discriminator_loss(model, x, None, model.generate(z).detach(), None, gen)
+        opts["discriminator"].zero_grad()
+        loss.backward()
+        opts["discriminator"].step()
+    after = d_view()
+    assert after[0] < before[0] - 0.3 and after[1] > before[1] and after[2] < before[2]
+    g_before = float(recipe.generator_loss(model, model.generate(z), None).detach())
+    for _ in range(30):
+        loss = recipe.generator_loss(model, model.generate(z), None)
+        opts["generator"].zero_grad()
+        loss.backward()
+        opts["generator"].step()
+    assert float(recipe.generator_loss(model, model.generate(z), None).detach()) < g_before - 0.3
+    assert d_view()[2] > after[2]
+
+
+def test_n_critic_updates_g_every_nth_step(digits):
+    model = seeded_model(tiny("wgan-gp", n_critic=3), 0)
+    recipe = GANRecipe(model.config)
+    opts = recipe.optimizers(model, TrainParams(lr=1e-3))
+    before = [p.clone() for p in model.generator.parameters()]
+    gen = torch.Generator().manual_seed(0)
+    batch = (digits.x_train[:16], digits.y_train[:16])
+    recipe.step(model, opts, batch, gen)  # step 0 updates G
+    after_first = [p.clone() for p in model.generator.parameters()]
+    assert any(not torch.equal(a, b) for a, b in zip(before, after_first))
+    recipe.step(model, opts, batch, gen)
+    recipe.step(model, opts, batch, gen)  # steps 1, 2: critic only
+    assert all(torch.equal(a, b) for a, b in zip(after_first, model.generator.parameters()))
+
+
+# --- bad input -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("settings, message", [
+    ({"n_critic": 0}, "n_critic"), ({"n_critic": 500}, "n_critic"),
+    ({"gp_lambda": 1e6}, "Gradient-penalty weight"), ({"gp_lambda": -1.0}, "Gradient-penalty weight"),
+    ({"generator_loss": "bogus"}, "Generator loss must be one of"), ({"latent_dim": 0}, "Latent size"),
+])
+def test_absurd_settings_are_refused(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        GANConfig(kind="wgan-gp", **settings)
+
+
+def test_conv_body_refuses_impossible_sizes():
+    with pytest.raises(ConfigError, match="cannot make 18×18 images"):
+        GANConfig(image_shape=(1, 18, 18), body="conv")
+
+
+@pytest.mark.parametrize("lr", [1.0, 5e-7])
+def test_absurd_learning_rate_is_refused(lr, digits):
+    model = seeded_model(tiny("dcgan"), 0)
+    with pytest.raises(ConfigError, match="A GAN's learning rate must be between"):
+        next(fit(model, GANRecipe(model.config), digits_split(digits), TrainParams(lr=lr, max_steps=1)))
+
+
+def test_nan_divergence_is_reported_in_words(digits):
+    model = seeded_model(tiny("dcgan"), 0)
+    with torch.no_grad():
+        model.generator.net[0].weight.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match="diverged.*NaN"):
+        list(fit(model, GANRecipe(model.config), digits_split(digits), TrainParams(max_steps=3, log_every=1)))
+
+
+def test_discriminator_winning_outright_stops_training(monkeypatch):
+    monkeypatch.setattr(gan_recipes, "COLLAPSE_PATIENCE", 5)
+    recipe = GANRecipe(tiny("dcgan"))
+    for _ in range(4):
+        recipe._check_collapse(torch.tensor(1e-4), torch.tensor(1e-5))
+    recipe._check_collapse(torch.tensor(1.0), torch.tensor(0.3))  # a normal step resets the count
+    for _ in range(4):
+        recipe._check_collapse(torch.tensor(1e-4), torch.tensor(1e-5))
+    with pytest.raises(TrainingDiverged, match="collapsed.*D\\(G\\(z\\)\\) stayed below 0.001.*non-saturating"):
+        recipe._check_collapse(torch.tensor(1e-4), torch.tensor(1e-5))
+    hinge = GANRecipe(tiny("sngan"))
+    with pytest.raises(TrainingDiverged, match="hinge loss stayed at 0"):
+        for _ in range(5):
+            hinge._check_collapse(torch.tensor(0.0), torch.tensor(-3.0))
+
+
+def test_collapse_is_detected_in_a_real_run(digits, monkeypatch):
+    """A discriminator that already wins plus the saturating loss: D(G(z)) stays ≈ 0 and the run stops."""
+    monkeypatch.setattr(gan_recipes, "COLLAPSE_PATIENCE", 20)
+    model = seeded_model(tiny("dcgan", generator_loss="saturating"), 0)
+    with torch.no_grad():
+        model.discriminator.head.bias.fill_(-30.0)  # D(anything) ≈ σ(−30): D rejects everything
+    with pytest.raises(TrainingDiverged, match="collapsed"):
+        list(fit(model, GANRecipe(model.config), digits_split(digits), TrainParams(max_steps=100, lr=1e-5, log_every=10)))
+
+
+# --- experiments, history, evaluation -------------------------------------------------------------------
+def test_gradient_vanishing_experiment_shows_the_gap(digits):
+    result = run_gradient_vanishing(digits, steps=3, d_warmup=100, seed=0, config=tiny("dcgan", d_width=16))
+    sat, ns = result.curves["saturating"], result.curves["non-saturating"]
+    assert len(sat) == len(ns) == 3 and result.done
+    assert sat[0]["d_fake"] == pytest.approx(ns[0]["d_fake"]), "both runs start from the same state"
+    assert sat[0]["d_fake"] < 0.01, "the warmed-up discriminator rejects the fakes"
+    assert sat[0]["g_grad_norm"] < ns[0]["g_grad_norm"] / 20
+    assert result.samples["saturating"].shape == result.start_samples.shape == (20, 1, 8, 8)
+    with pytest.raises(ConfigError, match="Optimizer must be one of"):
+        run_gradient_vanishing(digits, steps=3, optimizer="rmsprop", config=tiny("dcgan"))
+
+
+def test_history_keeps_curves_and_geometric_grid_snapshots(digits):
+    model = seeded_model(tiny("cgan"), 0)
+    history = train_with_history(model, digits_split(digits), TrainParams(max_steps=12, log_every=2, batch_size=32),
+                                 keep=4)
+    assert [r["step"] for r in history.curve] == [2, 4, 6, 8, 10, 12]
+    assert history.grid_steps[0] == 0 and history.grid_steps[-1] == 12 and len(history.grid_steps) <= 4
+    assert history.grids.shape == (len(history.grid_steps), 20, 1, 8, 8)
+    assert snapshot_indices([0, 10, 20, 30], 10) == [0, 1, 2, 3]
+    idx = snapshot_indices(list(range(0, 2001, 25)), 16)
+    assert idx[0] == 0 and idx[-1] == 80 and len(idx) <= 16 and idx[1] < 4, "early steps are kept densely"
+
+
+def test_checkpoint_round_trip_with_grids(digits, tmp_path):
+    from genviz.gan_experiments import grids_from_storage, grids_to_uint8
+
+    model = seeded_model(tiny("sngan"), 0)
+    model.discriminate(torch.rand(4, 1, 8, 8))  # one power iteration changes the u, v buffers
+    grids = torch.rand(3, 20, 1, 8, 8)
+    path = checkpoints.save(tmp_path / "g", model, model.config, dataset="digits",
+                            extra={"progress_steps": [0, 5, 10]}, extra_tensors={"progress_grids": grids_to_uint8(grids)},
+                            half=True)
+    ckpt = checkpoints.load(path)
+    assert ckpt.kind == "sngan" and ckpt.family == "gan"
+    assert torch.allclose(grids_from_storage(ckpt.extra_tensors["progress_grids"]), grids, atol=1 / 255)
+    a = ckpt.model.sample(4, torch.Generator().manual_seed(0))
+    model.eval()
+    assert torch.allclose(a, model.half().float().sample(4, torch.Generator().manual_seed(0)), atol=1e-2)
+
+
+@pytest.mark.parametrize("kind", GAN_KINDS)
+def test_evaluate_reports_quality_keys_for_every_kind(kind, digits):
+    from genviz.evaluation import evaluate_model
+
+    model = seeded_model(tiny(kind), 0)
+    metrics = evaluate_model(kind, model, model.config, digits)
+    assert {"frechet_distance", "sample_confidence", "classes_covered", "test_d_real", "test_d_fake"} <= set(metrics)
+    assert 0 <= metrics["sample_confidence"] <= 1 and 0 <= metrics["classes_covered"] <= 10
+    assert ("label_agreement" in metrics) == (kind in ("cgan", "acgan"))
+
+
+def test_cli_train_and_evaluate_a_gan(tmp_path, capsys):
+    from genviz.__main__ import main
+
+    out = tmp_path / "g"
+    assert main(["train", "acgan", "--dataset", "digits", "--max-steps", "3", "--set", "g_width=8",
+                 "--set", "d_width=8", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out) + ".safetensors"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "acgan"
+    assert {"frechet_distance", "sample_confidence", "classes_covered"} <= set(result)
+    assert main(["train", "wgan-gp", "--set", "n_critic=99", "--out", str(out)]) == 2
+    assert "n_critic" in capsys.readouterr().err
+
+
+SHIPPED = [f"{k}-{d}" for d in ("digits", "mnist") for k in GAN_KINDS]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_gans_carry_scores_history_and_time(name):
+    path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
+    if not path.exists():
+        pytest.skip(f"{path.name} not built (python -m genviz pretrain --only {name})")
+    info = checkpoints.info(path)
+    assert {"frechet_distance", "sample_confidence", "classes_covered"} <= set(info.metrics)
+    meta = checkpoints.read_metadata(path)
+    extra = json.loads(meta["extra"])
+    assert extra["train_seconds"] > 0 and extra["curve"] and len(extra["progress_steps"]) >= 2
+    if name.startswith("dcgan-"):
+        assert set(extra["gradient_vanishing"]["curves"]) == {"saturating", "non-saturating"}
