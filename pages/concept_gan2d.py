@@ -20,9 +20,9 @@ with settings_col:
     except GenvizError as err:
         st.error(str(err))
         st.stop()
-    st.latex(gan_lab.LOSS_LATEX[config.loss])
 
 with main:
+    st.latex(gan_lab.LOSS_LATEX[config.loss])
     if config.target == "custom":
         with st.expander("Draw your own target", expanded=gan_lab.custom_points() is None):
             gan_lab.custom_points_panel()
@@ -33,24 +33,26 @@ with main:
         st.stop()
 
     running = gan_lab.running()
-    buttons = st.columns([1, 1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")
-    buttons[0].button("▶ Play", key="gan2d_play", type="primary", on_click=gan_lab.play, args=(lab,),
-                      disabled=running, width="stretch")
-    buttons[1].button("⏸ Pause", key="gan2d_pause", on_click=gan_lab.pause, disabled=not running, width="stretch")
+    buttons = st.columns(6)
+    buttons[0].button("Play", key="gan2d_play", icon=":material/play_arrow:", type="primary", on_click=gan_lab.play,
+                      args=(lab,), disabled=running, width="stretch")
+    buttons[1].button("Pause", key="gan2d_pause", icon=":material/pause:", on_click=gan_lab.pause,
+                      disabled=not running, width="stretch")
     buttons[2].button("Step D", key="gan2d_step_d", on_click=gan_lab.step, args=(lab, "d"), disabled=running,
                       width="stretch", help="One discriminator update; G stays fixed.")
     buttons[3].button("Step G", key="gan2d_step_g", on_click=gan_lab.step, args=(lab, "g"), disabled=running,
                       width="stretch", help="One generator update against the current D.")
-    buttons[4].button("Step both", key="gan2d_step", on_click=gan_lab.step, args=(lab, "both"), disabled=running,
-                      width="stretch", help="D steps per G step discriminator updates, then one generator update.")
-    buttons[5].button("↺ Reset", key="gan2d_reset", on_click=gan_lab.reset, args=(config,), width="stretch")
-    speed = buttons[6].select_slider("Speed (training steps per second)", gan_lab.SPEEDS, value=20, key="gan2d_speed")
-    gan_lab.set_speed(lab, speed)
+    buttons[4].button("Step D+G", key="gan2d_step", on_click=gan_lab.step, args=(lab, "both"), disabled=running,
+                      width="stretch", help="'D steps per G step' discriminator updates, then one generator update.")
+    buttons[5].button("Reset", key="gan2d_reset", icon=":material/restart_alt:", on_click=gan_lab.reset,
+                      args=(config,), width="stretch")
 
-    toggles = st.columns(5)
+    speed_col, toggle_col = st.columns([1, 2], vertical_alignment="center")
+    speed = speed_col.select_slider("Speed (training steps per second)", gan_lab.SPEEDS, value=20, key="gan2d_speed")
+    gan_lab.set_speed(lab, speed)
+    toggles = toggle_col.columns(5)
     layers = [name for col, (name, label) in zip(toggles, (
-        ("real", "real points"), ("fake", "fake points"), ("heatmap", "D heat-map"),
-        ("manifold", "G's warped grid"), ("gradients", "gradient arrows"),
+        ("real", "real"), ("fake", "fake"), ("heatmap", "D map"), ("manifold", "G grid"), ("gradients", "arrows"),
     )) if col.checkbox(label, value=name != "gradients", key=f"gan2d_show_{name}")]
 
     for message in (st.session_state.get(gan_lab.ERROR), None if running else gan_lab.job_error()):
@@ -68,12 +70,13 @@ def live_view() -> None:
     with side:
         a, b, c = st.columns(3)
         a.metric("G steps", f"{m.step:,}", help=f"{m.d_step:,} discriminator steps")
-        b.metric("D loss", f"{m.d_loss:.3f}")
-        c.metric("G loss", f"{m.g_loss:.3f}")
-        a.metric("KL(real‖fake)", f"{m.kl:.2f} bits", help="On a 24×24 histogram grid over the canvas.")
-        b.metric("JS", f"{m.js:.3f} bits", help="Jensen–Shannon divergence on the same grid: 0 = same, 1 = disjoint.")
-        c.metric("Modes covered", "—" if m.modes_covered is None else f"{m.modes_covered} / {m.n_modes}",
-                 help="Gaussians of the target with at least 0.8% of 1,000 fakes within 3σ of their centre.")
+        b.metric("D loss", gan_lab.number(m.d_loss))
+        c.metric("G loss", gan_lab.number(m.g_loss))
+        a.metric("KL (bits)", f"{m.kl:.2f}", help="KL(real ‖ fake) on a 24×24 histogram grid over the canvas.")
+        b.metric("JS (bits)", f"{m.js:.2f}", help="Jensen–Shannon divergence on the same grid: 0 = same, 1 = disjoint.")
+        c.metric("Modes", "—" if m.modes_covered is None else f"{m.modes_covered}/{m.n_modes}",
+                 help="Modes covered: Gaussians of the target with at least 0.8% of 1,000 fakes within 3σ of "
+                      "their centre.")
         st.caption(f"Mean ‖∇ₓ L_G‖ per fake: {m.grad_norm:.3g}"
                    + ("" if m.quality is None else f" · fakes within 3σ of a mode: {m.quality:.0%}"))
         if lab.history:

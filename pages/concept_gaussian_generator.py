@@ -46,7 +46,7 @@ def sigma_section() -> None:
         st.error(str(err))
         return
     estimate = concepts.sample_covariance(x_sym)
-    error = concepts.covariance_convergence(x_all, cov, [n])[0]["relative error"]
+    error = concepts.covariance_convergence(x_all, cov, [n], max_repeats=1)[0]["relative error"]
     show = min(n, 1500)
     if cov.shape[0] == 2:
         st.plotly_chart(figures.gaussian_maps_figure(
@@ -54,7 +54,7 @@ def sigma_section() -> None:
                                ("L z (Cholesky)", x_chol[:show].numpy(), a_chol.numpy())], cov.numpy()),
             key="gauss_maps", width="stretch")
         st.caption(f"Showing {show:,} of n = {n:,} samples; dashed: the 2σ ellipse of Σ (circle of N(0, I)); "
-                   "red arrows: the columns A e₁, A e₂ — where each map sends the axes of z.")
+                   "arrows: the columns A e₁, A e₂ — where each map sends the axes of z.")
     else:
         left, right = st.columns(2)
         left.markdown("**Σ^½ z** (symmetric root)")
@@ -72,6 +72,7 @@ def sigma_section() -> None:
               help="Both maps give the same Σ̂ up to sampling noise; the error shrinks like 1/√n.")
     rows = concepts.covariance_convergence(x_all, cov, [10, 30, 100, 300, 1000, 3000, 10000, 30000])
     st.plotly_chart(figures.convergence_figure(rows), key="gauss_convergence", width="stretch")
+    st.caption("Each point averages the error over up to 50 independent samples of that size.")
 
 
 with view:

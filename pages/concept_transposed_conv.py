@@ -50,13 +50,13 @@ with view:
     m2.metric("Learnable parameters", f"{layer.weight_count:,}")
     m3.metric("Input size", f"{layer.in_size[0]} × {layer.in_size[1]} × {layer.d_in}")
     if transposed:
-        st.latex(rf"n_{{out}} = (n_{{in}}-1)\,s - 2p + d(k-1) + \text{{output\_padding}} + 1"
-                 rf" = ({layer.in_size[0]}-1)\cdot{s} - 2\cdot{p} + {d}\cdot({layer.kernel[0]}-1)"
-                 rf" + {layer.output_padding[0]} + 1 = {out_h}")
+        st.latex(rf"\begin{{aligned}} n_{{out}} &= (n_{{in}}-1)\,s - 2p + d(k-1) + \text{{output\_padding}} + 1 \\"
+                 rf" &= ({layer.in_size[0]}-1)\cdot{s} - 2\cdot{p} + {d}\cdot({layer.kernel[0]}-1)"
+                 rf" + {layer.output_padding[0]} + 1 = {out_h} \end{{aligned}}")
     else:
-        st.latex(rf"n_{{out}} = \left\lfloor \frac{{n_{{in}} + 2p - d(k-1) - 1}}{{s}} \right\rfloor + 1"
-                 rf" = \left\lfloor \frac{{{layer.in_size[0]} + 2\cdot{p} - {d}\cdot({layer.kernel[0]}-1) - 1}}{{{s}}}"
-                 rf"\right\rfloor + 1 = {out_h}")
+        st.latex(rf"\begin{{aligned}} n_{{out}} &= \left\lfloor \frac{{n_{{in}} + 2p - d(k-1) - 1}}{{s}} \right\rfloor + 1"
+                 rf" \\ &= \left\lfloor \frac{{{layer.in_size[0]} + 2\cdot{p} - {d}\cdot({layer.kernel[0]}-1) - 1}}"
+                 rf"{{{s}}}\right\rfloor + 1 = {out_h} \end{{aligned}}")
     st.latex(rf"\#\text{{params}} = k_1 k_2\, d_{{in}} d_{{out}} + d_{{out}} = {layer.kernel[0]}\cdot{layer.kernel[1]}"
              rf"\cdot{layer.d_in}\cdot{layer.d_out} + {layer.d_out} = {layer.weight_count:,}")
 
@@ -68,9 +68,9 @@ with view:
         st.session_state.tconv_cell = (st.session_state.tconv_cell + delta) % n_cells
 
     walk = "input cell" if transposed else "output cell"
-    c1, c2, c3 = st.columns([1, 1, 6])
-    c1.button("◀ Previous", key="tconv_prev", on_click=move, args=(-1,), width="stretch")
-    c2.button("Next ▶", key="tconv_next", on_click=move, args=(1,), width="stretch")
+    c1, c2, c3 = st.columns([1, 1, 4], vertical_alignment="center")
+    c1.button("Previous", key="tconv_prev", icon=":material/arrow_back:", on_click=move, args=(-1,), width="stretch")
+    c2.button("Next", key="tconv_next", icon=":material/arrow_forward:", on_click=move, args=(1,), width="stretch")
     if n_cells > 1:
         c3.slider(f"Step through: {walk} (row-major)", 0, n_cells - 1, key="tconv_cell", label_visibility="collapsed")
     cell = st.session_state.tconv_cell
@@ -79,17 +79,22 @@ with view:
     else:
         st.info("The picture is drawn for grids up to 96 cells a side; make the input or stride smaller to see it.")
 
-    counts = concepts.overlap_counts(layer)[concepts.kept_mask(layer)]
+    counts = concepts.overlap_counts(layer)[concepts.kept_mask(layer)]  # the output cells that are kept
     if transposed:
         st.markdown(
             f"**Orange**: where input cell {cell} writes its {layer.kernel[0]}×{layer.kernel[1]} stamp; **light "
             f"orange**: the next input cell's stamp, **{s} output cells** further — strides are counted in the "
             f"output feature map. **Numbers**: how many stamps add up in each output cell. **Grey**: the {p} "
             f"row(s)/column(s) at each side that padding removes; the framed block is the {out_h}×{out_w} output.")
-        if counts.size and counts.min() != counts.max():
-            st.warning(f"Uneven overlap: output cells receive between {counts.min()} and {counts.max()} "
-                       f"contributions — the checkerboard pattern you get when the stride ({s}) does not divide "
-                       f"the kernel size. Try k = 4, s = 2 for an even one.", icon="🏁")
+        interior = concepts.interior_overlap_range(layer)
+        if interior is not None and interior[0] != interior[1]:
+            st.warning(f"Checkerboard: away from the borders, output cells receive between {interior[0]} and "
+                       f"{interior[1]} contributions, in a repeating pattern — the stride ({s}) does not divide "
+                       f"the kernel evenly. Try k = 4, s = 2 (the DCGAN choice), where every inner cell gets the same.",
+                       icon="🏁")
+        elif counts.size and counts.min() != counts.max():
+            st.info(f"Even overlap inside ({interior[0] if interior else counts.max()} contributions per cell); only "
+                    "cells near the border get fewer — padding removes some of them.")
     else:
         st.markdown(
             f"**Orange**: the window that output cell {cell} reads; **light orange**: the next output cell's window, "

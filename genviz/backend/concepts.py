@@ -125,6 +125,11 @@ def set_speed(current: Gan2dLab, speed: int | str) -> None:
         current.speed = float(speed)
 
 
+def number(value: float) -> str:
+    """A loss for a metric tile: 3 decimals, or a dash before the first step."""
+    return "—" if value != value else f"{value:.3f}"
+
+
 def latest_frame(current: Gan2dLab) -> Gan2dFrame:
     return current.last_frame if current.last_frame is not None else current.frame()
 

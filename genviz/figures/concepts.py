@@ -32,8 +32,8 @@ def _grid_axes(fig: go.Figure, col: int, shape: tuple[int, int], title: str) -> 
     axis = "" if col == 1 else str(col)
     fig.update_xaxes(title_text=title, range=[-0.5, w - 0.5], constrain="domain", showgrid=False,
                      zeroline=False, dtick=1 if w <= 16 else None, row=1, col=col)
-    fig.update_yaxes(range=[h - 0.5, -0.5], scaleanchor=f"x{axis}", showgrid=False, zeroline=False,
-                     dtick=1 if h <= 16 else None, row=1, col=col)
+    fig.update_yaxes(range=[h - 0.5, -0.5], scaleanchor=f"x{axis}", constrain="domain", showgrid=False,
+                     zeroline=False, dtick=1 if h <= 16 else None, row=1, col=col)
 
 
 def conv_layer_figure(layer: ConvLayer, cell: int, *, max_text: int = 40) -> go.Figure:
@@ -90,7 +90,7 @@ def conv_layer_figure(layer: ConvLayer, cell: int, *, max_text: int = 40) -> go.
     if len(rows):
         fig.add_shape(type="rect", x0=cols.min() - 0.5, x1=cols.max() + 0.5, y0=rows.min() - 0.5,
                       y1=rows.max() + 0.5, line=dict(color="black", width=2), row=1, col=frame_col)
-    height = int(min(620, max(300, 22 * max(shapes[0][0], shapes[1][0]) + 120)))
+    height = int(min(640, max(320, 34 * max(shapes[0][0], shapes[1][0]) + 120)))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
     fig.update_annotations(font_size=13)
     return fig
@@ -102,27 +102,27 @@ def conv_layer_figure(layer: ConvLayer, cell: int, *, max_text: int = 40) -> go.
 def _segments(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x and y of many segments as one NaN-separated polyline (start, end, NaN, start, end, NaN, …)."""
     pts = np.stack([starts, ends, np.full_like(starts, np.nan)], 1).reshape(-1, starts.shape[-1])
-    return pts[:, 0], pts[:, 1]
+    return np.ascontiguousarray(pts[:, 0], np.float32), np.ascontiguousarray(pts[:, 1], np.float32)
 
 
 def _polylines(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(L, P, 2) lines → x and y of one NaN-separated polyline."""
     padded = np.concatenate([lines, np.full((len(lines), 1, 2), np.nan)], 1).reshape(-1, 2)
-    return padded[:, 0], padded[:, 1]
+    return np.ascontiguousarray(padded[:, 0], np.float32), np.ascontiguousarray(padded[:, 1], np.float32)
 
 
 def _column_arrows(a: np.ndarray, colour: str) -> list[go.Scatter]:
     """The columns A e₁, A e₂ of a 2×2 map drawn from the origin, labelled."""
     xs, ys = _segments(np.zeros((2, 2)), a.T)
-    return [go.Scatter(x=xs, y=ys, mode="lines+markers", line=dict(color=colour, width=3),
+    return [go.Scatter(x=xs, y=ys, mode="lines+markers", line=dict(color=colour, width=3.5),
                        marker=dict(symbol="arrow", angleref="previous", size=np.tile([0, 14, 0], 2)),
                        hoverinfo="skip", showlegend=False),
-            go.Scatter(x=a[0], y=a[1], mode="text", text=["A e₁", "A e₂"], textposition="top center",
-                       textfont=dict(color=colour, size=13), hoverinfo="skip", showlegend=False)]
+            go.Scatter(x=a[0] * 1.15, y=a[1] * 1.15, mode="text", text=["A e₁", "A e₂"], textposition="middle center",
+                       textfont=dict(color=colour, size=14), hoverinfo="skip", showlegend=False)]
 
 
 def gaussian_maps_figure(z: np.ndarray, panels: Sequence[tuple[str, np.ndarray, np.ndarray]],
-                         cov: np.ndarray, *, limit: float | None = None, height: int = 430) -> go.Figure:
+                         cov: np.ndarray, *, limit: float | None = None, height: int = 360) -> go.Figure:
     """z next to each G(z) = A z; points coloured by the angle of their z so you can follow each one.
 
     `panels` = (title, x = A z, A). Each G(z) panel gets the 2σ ellipse of Σ and the arrows A e₁, A e₂;
@@ -142,11 +142,11 @@ def gaussian_maps_figure(z: np.ndarray, panels: Sequence[tuple[str, np.ndarray, 
                                  hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>"), row=1, col=col)
         fig.add_trace(go.Scatter(x=curve[:, 0], y=curve[:, 1], mode="lines", line=dict(color="black", dash="dash"),
                                  hoverinfo="skip", showlegend=False), row=1, col=col)
-        for trace in _column_arrows(np.asarray(a), "black" if col == 1 else "#d7301f"):
+        for trace in _column_arrows(np.asarray(a), "#111111"):
             fig.add_trace(trace, row=1, col=col)
         axis = "" if col == 1 else str(col)
-        fig.update_xaxes(range=[-lim, lim], row=1, col=col)
-        fig.update_yaxes(range=[-lim, lim], scaleanchor=f"x{axis}", row=1, col=col)
+        fig.update_xaxes(range=[-lim, lim], constrain="domain", row=1, col=col)
+        fig.update_yaxes(range=[-lim, lim], scaleanchor=f"x{axis}", constrain="domain", row=1, col=col)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -155,7 +155,7 @@ def convergence_figure(rows: Sequence[dict], *, height: int = 300) -> go.Figure:
     """‖Σ̂_n − Σ‖/‖Σ‖ against n on log-log axes, with the 1/√n slope for reference."""
     n = np.array([r["n"] for r in rows], dtype=float)
     err = np.array([r["relative error"] for r in rows])
-    fig = go.Figure([go.Scatter(x=n, y=err, mode="lines+markers", name="‖Σ̂ₙ − Σ‖ / ‖Σ‖"),
+    fig = go.Figure([go.Scatter(x=n, y=err, mode="lines+markers", name="mean ‖Σ̂ₙ − Σ‖ / ‖Σ‖"),
                      go.Scatter(x=n, y=err[0] * np.sqrt(n[0] / n), mode="lines", line=dict(dash="dot"),
                                 name="∝ 1/√n")])
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_type="log", yaxis_type="log",
@@ -203,67 +203,82 @@ def warped_grid_figure(z: np.ndarray, x: np.ndarray, lines: np.ndarray, warped: 
 # ----- 2-D GAN ----------------------------------------------------------------------------------------------
 
 LAYERS = ("real", "fake", "heatmap", "manifold", "gradients")
+# An empty template: plotly's default one is ~10 kB of JSON per figure, sent twice a second while training;
+# Streamlit's own theme styles the chart in the browser anyway.
+LIGHT_TEMPLATE = go.layout.Template()
 
 
 def gan2d_canvas(frame: Gan2dFrame, layers: Iterable[str] = LAYERS, *, height: int = 540) -> go.Figure:
     """The GAN Lab picture: D's heat-map, real (green) and fake (purple) points, G's warped grid, arrows.
 
     Arrows are −∇ₓ L_G on each fake — where the generator's loss pushes that point — scaled so the longest
-    is 0.5 canvas units. `uirevision` keeps the user's zoom across live updates.
+    is 0.5 canvas units. `uirevision` keeps the user's zoom across live updates. Built as one dict and
+    validated once (5× cheaper than growing a go.Figure, which matters twice a second); arrays go as
+    float32 (plotly sends numpy arrays as base64: half the bytes of float64).
     """
     layers = set(layers)
-    traces: list = []
+    real, fake, arrows, warped, heat = (getattr(frame, name).astype(np.float32)
+                                        for name in ("real", "fake", "arrows", "warped", "heat"))
+    traces: list[dict] = []
     if "heatmap" in layers:
         probability = frame.heat_label.startswith("D(x) = P")
-        traces.append(go.Heatmap(
-            x=concepts.HEAT_AXIS, y=concepts.HEAT_AXIS, z=frame.heat, zsmooth="best", opacity=0.55,
+        traces.append(dict(
+            type="heatmap", x=concepts.HEAT_AXIS.astype(np.float32), y=concepts.HEAT_AXIS.astype(np.float32), z=heat,
+            zsmooth=False, opacity=0.55,  # zsmooth="best" blanks the chart between updates in a busy browser
             colorscale=[[0, FAKE_COLOUR], [0.5, "#f7f7f7"], [1, REAL_COLOUR]],
-            zmin=0 if probability else None, zmax=1 if probability else None,
-            zmid=None if probability else (0.5 if frame.loss == "least-squares" else float(np.median(frame.heat))),
+            **(dict(zmin=0, zmax=1) if probability else
+               dict(zmid=0.5 if frame.loss == "least-squares" else float(np.median(heat)))),
             colorbar=dict(title=dict(text=frame.heat_label, side="right"), thickness=12, len=0.8),
             hovertemplate="(%{x:.2f}, %{y:.2f}) " + frame.heat_label + ": %{z:.2f}<extra></extra>"))
     if "manifold" in layers:
-        gx, gy = _polylines(frame.warped)
-        traces.append(go.Scatter(x=gx, y=gy, mode="lines", name="G(grid in z)", hoverinfo="skip",
-                                 line=dict(color="rgba(60,60,60,0.45)", width=1)))
-    if "real" in layers:
-        traces.append(go.Scatter(x=frame.real[:, 0], y=frame.real[:, 1], mode="markers", name="real",
-                                 marker=dict(size=5, color=REAL_COLOUR, line=dict(width=0)), hoverinfo="skip"))
-    if "fake" in layers:
-        traces.append(go.Scatter(x=frame.fake[:, 0], y=frame.fake[:, 1], mode="markers", name="fake G(z)",
-                                 marker=dict(size=5, color=FAKE_COLOUR, line=dict(width=0)), hoverinfo="skip"))
+        gx, gy = _polylines(warped)
+        traces.append(dict(type="scatter", x=gx, y=gy, mode="lines", name="G(grid in z)", hoverinfo="skip",
+                           line=dict(color="rgba(60,60,60,0.45)", width=1)))
+    for name, label, pts, colour in (("real", "real", real, REAL_COLOUR), ("fake", "fake G(z)", fake, FAKE_COLOUR)):
+        if name in layers:
+            traces.append(dict(type="scatter", x=np.ascontiguousarray(pts[:, 0]), y=np.ascontiguousarray(pts[:, 1]),
+                               mode="markers", name=label, hoverinfo="skip",
+                               marker=dict(size=5, color=colour, line=dict(width=0))))
     if "gradients" in layers:
-        ax, ay = _segments(frame.fake, frame.fake + frame.arrows)
-        traces.append(go.Scatter(x=ax, y=ay, mode="lines+markers", name="−∇ₓ L_G", hoverinfo="skip",
-                                 line=dict(color="#e66101", width=1.2),
-                                 marker=dict(symbol="arrow", angleref="previous",
-                                             size=np.tile([0.0, 7.0, 0.0], len(frame.fake)), color="#e66101")))
-    fig = go.Figure(traces)
+        ax, ay = _segments(fake, fake + arrows)
+        traces.append(dict(type="scatter", x=ax, y=ay, mode="lines+markers", name="−∇ₓ L_G", hoverinfo="skip",
+                           line=dict(color="#e66101", width=1.2),
+                           marker=dict(symbol="arrow", angleref="previous", color="#e66101",
+                                       size=np.tile(np.array([0, 7, 0], np.uint8), len(fake)))))
     lim = concepts.CANVAS
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), uirevision="gan2d",
-                      xaxis=dict(range=[-lim, lim], zeroline=False, constrain="domain"),
-                      yaxis=dict(range=[-lim, lim], zeroline=False, scaleanchor="x"),
-                      legend=dict(orientation="h", y=-0.02, yanchor="top"), plot_bgcolor="white")
-    return fig
+    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="gan2d", template=LIGHT_TEMPLATE,
+                  xaxis=dict(range=[-lim, lim], zeroline=False, constrain="domain"),
+                  yaxis=dict(range=[-lim, lim], zeroline=False, scaleanchor="x", constrain="domain"),
+                  legend=dict(orientation="h", y=-0.06, yanchor="top", x=0), plot_bgcolor="white")
+    return go.Figure(dict(data=traces, layout=layout))
 
 
 def gan2d_metrics_figure(history: Sequence[Gan2dMetrics], *, max_points: int = 300, height: int = 360) -> go.Figure:
-    """D and G losses (top) and KL / JS between real and fake on the histogram grid (bottom) per G step."""
+    """D and G losses (top) and KL / JS between real and fake on the histogram grid (bottom) per G step.
+
+    At most `max_points` rows are drawn (every k-th, plus the last); built as one dict like the canvas.
+    """
     stride = max(1, -(-len(history) // max_points))
     rows = list(history[::stride])
     if history and rows[-1] is not history[-1]:
         rows.append(history[-1])
-    steps = np.array([r.step for r in rows])
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("losses", "divergence real ‖ fake (bits)"))
-    for name, values, row in (("D loss", [r.d_loss for r in rows], 1), ("G loss", [r.g_loss for r in rows], 1),
-                              ("KL", [r.kl for r in rows], 2), ("JS", [r.js for r in rows], 2)):
-        fig.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name), row=row, col=1)
-    fig.update_xaxes(title_text="G steps", row=2, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="gan2d-metrics",
-                      legend=dict(orientation="h", y=-0.15, yanchor="top"))
-    fig.update_annotations(font_size=12)
-    return fig
+    steps = np.array([r.step for r in rows], np.int32)
+    traces = [dict(type="scatter", x=steps, y=np.array(values, np.float32), mode="lines", name=name,
+                   line=dict(color=colour, width=1.5), xaxis="x", yaxis=axis)
+              for name, values, axis, colour in (
+                  ("D loss", [r.d_loss for r in rows], "y", REAL_COLOUR),
+                  ("G loss", [r.g_loss for r in rows], "y", FAKE_COLOUR),
+                  ("KL", [r.kl for r in rows], "y2", "#d7301f"),
+                  ("JS", [r.js for r in rows], "y2", "#fc8d59"))]
+    title = dict(xref="paper", yref="paper", x=0.5, xanchor="center", yanchor="bottom", showarrow=False,
+                 font=dict(size=12))
+    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="gan2d-metrics",
+                  template=LIGHT_TEMPLATE, legend=dict(orientation="h", y=-0.22, yanchor="top"),
+                  xaxis=dict(anchor="y2", title=dict(text="G steps")),
+                  yaxis=dict(domain=[0.56, 1.0]), yaxis2=dict(domain=[0.0, 0.44]),
+                  annotations=[dict(text="losses", y=1.0, **title),
+                               dict(text="divergence real ‖ fake (bits)", y=0.44, **title)])
+    return go.Figure(dict(data=traces, layout=layout))
 
 
 def draw_points_figure(candidates: np.ndarray, chosen: np.ndarray | None = None, *, height: int = 420) -> go.Figure:
@@ -277,7 +292,8 @@ def draw_points_figure(candidates: np.ndarray, chosen: np.ndarray | None = None,
     fig = go.Figure(traces)
     lim = concepts.CANVAS
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso", showlegend=False,
-                      xaxis=dict(range=[-lim, lim]), yaxis=dict(range=[-lim, lim], scaleanchor="x"))
+                      xaxis=dict(range=[-lim, lim], constrain="domain"),
+                      yaxis=dict(range=[-lim, lim], scaleanchor="x", constrain="domain"))
     return fig
 
 
