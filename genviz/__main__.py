@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from genviz.embed_command import add_embed_command
 from genviz.errors import GenvizError
 
 
@@ -220,7 +221,7 @@ def _add_team_command(sub: Any) -> None:
 
 # Other areas add subcommands here: each function takes the subparsers object and registers one
 # parser with `set_defaults(fn=...)`.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_team_command]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_team_command, add_embed_command]
 
 
 def main(argv: list[str] | None = None) -> int:

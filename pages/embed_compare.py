@@ -1,0 +1,73 @@
+"""Compare two maps of the same points side by side — e.g. a vanilla AE's codes vs a VAE's, or t-SNE vs
+UMAP of one encoder — with one legend, the numbers under each map, and the images behind a selection."""
+import streamlit as st
+
+from genviz import backend
+from genviz.backend import embeddings as emb
+from genviz.errors import GenvizError
+
+settings = backend.sidebar()
+emb.umap_warmup()  # starts compiling UMAP in the background, once per server process
+st.title("Compare two maps")
+st.caption("Both maps show the same images. The lecture says a VAE's codes are *more compact* than a vanilla "
+           "autoencoder's: compare the compactness and kNN numbers under each map. Clicking a class in the legend "
+           "hides it in both maps; a click or lasso in either map selects the same images in both.")
+imgs = backend.dataset(settings)
+split, n = emb.choose_points("cmp", imgs)
+
+SLOTS = {"a": ("Left map", "ae"), "b": ("Right map", "vae")}
+requests: dict[str, emb.MapSpec] = {}
+columns = dict(zip(SLOTS, st.columns(2, gap="large")))
+for slot, (title, kind) in SLOTS.items():
+    with columns[slot]:
+        st.subheader(title)
+        source, ckpt = emb.choose_source(f"cmp_{slot}", settings, default="encoder", prefer_kind=kind)
+        method, params = emb.choose_method(f"cmp_{slot}")
+        ps = emb.PointSet(source, imgs.name, split, n, settings.seed)
+        try:
+            spec = emb.make_spec(ps, method, params)
+            outcome = emb.request(f"cmp_{slot}", spec, lambda ps=ps, ckpt=ckpt: emb.points(ps, ckpt, imgs))
+            if isinstance(outcome, emb.MapResult):
+                st.session_state[f"cmp_last_{slot}"] = spec
+            elif outcome.running:
+                emb.progress_panel(f"cmp_{slot}")
+            elif outcome.status == "failed":
+                st.error(outcome.error)
+        except GenvizError as err:
+            st.error(str(err))
+
+# The last good map of each side (a failed or running request keeps the previous one on screen).
+shown = {slot: st.session_state.get(f"cmp_last_{slot}") for slot in SLOTS}
+results = {slot: emb.map_store().get(spec) for slot, spec in shown.items() if spec is not None}
+ready = [slot for slot in SLOTS if results.get(slot) is not None and shown[slot].points.dataset == imgs.name]
+if not ready:
+    st.info("The maps appear here when they are ready.")
+    st.stop()
+if len(ready) == 2 and (shown["a"].points.split, shown["a"].points.n) != (shown["b"].points.split,
+                                                                            shown["b"].points.n):
+    ready = [s for s in ready if (shown[s].points.split, shown[s].points.n) == (split, n)] or ready[:1]
+
+first = shown[ready[0]].points
+labels, indices = emb.labels_and_indices(first, imgs)
+st.toggle("Images in tooltips", value=True, key="cmp_thumbs")
+fig = emb.figure([shown[s] for s in ready], [results[s] for s in ready], [(0, 1)] * len(ready), labels, indices,
+                 imgs, thumbs=st.session_state.cmp_thumbs, height=600)
+event = st.plotly_chart(fig, key="cmp_map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                        width="stretch")
+for slot, col in zip(ready, st.columns(len(ready), gap="large")):
+    with col:
+        spec, result = shown[slot], results[slot]
+        st.markdown(f"**{spec.title}** · {result.projection.engine}")
+        emb.show_scores(result.scores, result.space, result.seconds)
+
+rows = emb.selected_rows(event)
+if len(rows) == 1:
+    st.subheader("The clicked image and its nearest neighbours in each code space")
+    emb.show_selection(rows, shown[ready[0]].points, settings, imgs)
+    if len(ready) == 2:
+        emb.show_neighbours(rows[0], shown[ready[1]].points, settings, imgs)
+elif rows:
+    st.subheader("Selection")
+    emb.show_selection(rows, first, settings, imgs)
+else:
+    st.caption("Click a point, or lasso a group (toolbar), to see the images.")

@@ -1,0 +1,171 @@
+"""The Embeddings pages in AppTest (digits, ≤ 360 points), and the map job's UMAP wait.
+
+Plotly selection events cannot be simulated in AppTest (FACTS.md): clicks and lassos are covered
+by the browser test; here the pages' maps, numbers, bad input and caching.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_umap_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENVIZ_UMAP_WARMUP", "0")
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _until(at: AppTest, ready, timeout: float = 180.0) -> AppTest:
+    """Rerun (as the progress fragment would) until `ready(at)` or fail."""
+    deadline = time.time() + timeout
+    while True:
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        if ready(at):
+            return at
+        assert time.time() < deadline, (f"page not ready: errors {[e.value for e in at.error]}, "
+                                        f"metrics {list(_metrics(at))}, progress {[p.proto.text for p in at.get('progress')]}, "
+                                        f"info {[i.value for i in at.info]}")
+        time.sleep(0.3)
+
+
+def _has_map(at: AppTest, n_maps: int = 1) -> bool:
+    return sum(m.label.startswith("1-NN") for m in at.metric) == n_maps
+
+
+def _explorer(**query: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page("pages/embed_explorer.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_explorer_pca_shows_map_numbers_components_and_download():
+    at = _until(_explorer(emb_method="pca"), _has_map)
+    m = _metrics(at)
+    assert 0.3 < float(m["1-NN accuracy (map)"]) <= 1 and 0.5 < float(m["Trustworthiness (k=5)"]) <= 1
+    assert len(at.get("plotly_chart")) == 2, "explained variance + the map"
+    assert at.get("download_button"), "the map downloads as CSV"
+    assert "PCA of raw pixels" in " ".join(md.value for md in at.markdown)
+    before = m["1-NN accuracy (map)"]
+    at.selectbox(key="emb_pc_y").set_value("PC3").run()
+    assert not at.exception and at.query_params["emb_pc_y"] == "PC3"
+    assert _metrics(at)["1-NN accuracy (map)"] != before, "PC1 × PC3 is scored on its own"
+    assert at.query_params["emb_method"] == "pca" and at.query_params["emb_src"] == "pixels"
+
+
+def test_explorer_tsne_then_bad_perplexity_keeps_the_previous_map():
+    at = _explorer(emb_method="tsne", emb_n="300", emb_perplexity="20", emb_iterations="300")
+    assert at.slider(key="emb_n").value == 300, "the URL sets the view"
+    at = _until(at, _has_map)
+    first = _metrics(at)
+    assert float(first["1-NN accuracy (map)"]) > 0.8
+    at.slider(key="emb_perplexity").set_value(100.0).run()
+    assert any("Perplexity 100 is out of range" in e.value for e in at.error)
+    assert _metrics(at) == first and at.get("plotly_chart"), "the previous map stays"
+    assert not at.exception
+
+
+def test_a_rerun_that_only_changes_the_tooltips_recomputes_nothing():
+    from genviz.backend import embeddings as emb
+
+    def job(at: AppTest):
+        return at.session_state["embed_job:explorer"] if "embed_job:explorer" in at.session_state else None
+
+    at = _until(_explorer(emb_method="pca"), _has_map)
+    before, jobs = job(at), len(emb._LIVE_JOBS)
+    for value in (False, True):
+        at.toggle(key="emb_thumbs").set_value(value).run()
+        assert not at.exception and _has_map(at)
+        assert job(at) is before and len(emb._LIVE_JOBS) == jobs, "no new map job"
+        assert not at.get("progress")
+
+
+def _save_autoencoder(kind: str, image_shape: tuple[int, int, int], name: str, *, nan: bool = False) -> None:
+    from genviz import backend, checkpoints, registry
+
+    spec = registry.get(kind)
+    torch.manual_seed(0)
+    config = spec.make_config(image_shape, 10, latent_dim=3)
+    model = spec.build(config)
+    if nan:
+        with torch.no_grad():
+            for p in model.parameters():
+                p.fill_(math.nan)
+    checkpoints.save(checkpoints.user_dir() / name, model, config, dataset="mnist" if image_shape[1] == 28 else "digits")
+    backend.catalogue.clear()
+
+
+@pytest.mark.parametrize("kind, shape, nan, message", [
+    ("ae", (1, 28, 28), False, "encodes images of shape (1, 28, 28), but the digits dataset has (1, 8, 8)"),
+    ("ae", (1, 8, 8), True, "contain NaN or infinite values"),
+])
+def test_bad_encoders_give_a_sentence_and_the_previous_map_stays(kind, shape, nan, message):
+    _save_autoencoder(kind, shape, "zz-bad-encoder", nan=nan)
+    at = _until(_explorer(emb_method="pca", emb_src="encoder", emb_model="ae-digits"), _has_map)
+    first = _metrics(at)
+    assert "PCA of ae-digits" in " ".join(md.value for md in at.markdown)
+    labels = at.selectbox(key="emb_model").options
+    at.selectbox(key="emb_model").set_value(next(o for o in labels if o.startswith("zz-bad-encoder"))).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert _metrics(at) == first, "the previous map stays"
+
+
+def test_compare_page_draws_two_maps_with_their_numbers():
+    from genviz import backend
+
+    backend.catalogue.clear()  # forget checkpoints other tests saved in their own GENVIZ_HOME
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"cmp_a_method": "pca", "cmp_b_method": "pca", "cmp_b_src": "pixels"})
+    at.run()
+    at.switch_page("pages/embed_compare.py").run()
+    at = _until(at, lambda a: _has_map(a, 2))
+    titles = [md.value for md in at.markdown if md.value.startswith("**")]
+    assert len(titles) == 2 and "PCA of ae-digits · μ" in titles[0] and "raw pixels" in titles[1]
+    assert len(at.get("plotly_chart")) == 1, "one figure, two panels, one legend"
+
+
+def test_map_job_waits_for_the_umap_warm_up_and_says_so():
+    from genviz.backend import embeddings as emb
+
+    class SlowWarmup:
+        started = time.time()
+        elapsed = 12.0
+
+        def wait(self, timeout: float) -> bool:
+            time.sleep(timeout)
+            return False
+
+    x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    pts = emb.Points(x, np.arange(60) % 3, np.arange(60))
+    spec = emb.make_spec(emb.PointSet(emb.Source(), "digits", "test", 60, 0), "umap", {"n_neighbors": 10})
+    job = emb.MapJob(spec, pts, emb.MapStore(), SlowWarmup())
+    time.sleep(0.6)
+    state = job.state()
+    assert state.running and "compiles its numba code" in state.message and "12 s so far" in state.message
+    assert 0 < state.fraction < 0.6
+    job.stop()
+    assert job.join(5).status == "failed" and job.state().error == "Stopped."
+
+
+def test_umap_warm_up_only_under_a_real_server(monkeypatch):
+    from genviz.backend import embeddings as emb
+
+    monkeypatch.delenv("GENVIZ_UMAP_WARMUP")
+    assert emb.umap_warmup() is None, "no `streamlit run` runtime here"
+    monkeypatch.setenv("GENVIZ_UMAP_WARMUP", "0")
+    assert emb.umap_warmup() is None
