@@ -11,8 +11,9 @@ st.title("Team ability")
 st.markdown("A team's score adds each hero's **ability** $w_i$ and the **teamwork** $v_i^\\top v_j$ of every pair "
             "in it; the team with the higher score is more likely to win (Li et al., NeurIPS 2018).")
 st.latex(r"s(T) = \sum_{i\in T} w_i + \sum_{i<j\in T} v_i^\top v_j, \qquad "
-         r"\sum_{i<j} v_i^\top v_j = \tfrac12\Big(\big\|\textstyle\sum_i v_i\big\|^2 - \sum_i \|v_i\|^2\Big), \qquad "
          r"P(A \text{ beats } B) = \sigma\big(s(A) - s(B) + b\big)")
+st.latex(r"\text{computed as}\quad \sum_{i<j} v_i^\top v_j = \tfrac12\Big(\big\|\textstyle\sum_i v_i\big\|^2 - "
+         r"\sum_i \|v_i\|^2\Big) \quad\text{in } O(\text{team}\cdot d)")
 
 with st.expander("Train on match data", expanded=team_backend.session_result() is None):
     choice = team_backend.data_source("team_data")

@@ -31,9 +31,13 @@ def training_curves(curves: dict[str, Sequence[dict]], *, height: int = 320) -> 
                                  mode="lines", line=dict(color=colour)))
         fig.add_trace(go.Scatter(x=epochs, y=[c["test logloss"] for c in curve], name=f"{label}: log-loss",
                                  mode="lines", line=dict(color=colour, dash="dot"), yaxis="y2"))
+    losses = [c["test logloss"] for curve in curves.values() for c in curve]
+    # Early log-losses of a randomly initialised v can be huge; above ~1 nat nothing is worth reading.
+    loss_range = [0.95 * min(losses), min(max(losses), 1.0) * 1.02] if losses and min(losses) < 1.0 else None
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
                       yaxis=dict(title="held-out accuracy"),
-                      yaxis2=dict(title="held-out log-loss", overlaying="y", side="right", showgrid=False),
+                      yaxis2=dict(title="held-out log-loss", overlaying="y", side="right", showgrid=False,
+                                  range=loss_range),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
 
