@@ -70,21 +70,25 @@ class ConvLayer:
                             ("padding", "Padding"), ("output_padding", "Output padding"), ("dilation", "Dilation")):
             object.__setattr__(self, name, _pair(label, getattr(self, name)))
         for axis, side in enumerate(("height", "width")):
+            def which(name: str) -> str:  # name the axis only when the two differ
+                pair = getattr(self, name)
+                return f" ({side})" if pair[0] != pair[1] else ""
+
             check_range(f"Input {side}", self.in_size[axis], 1, MAX_INPUT)
             check_range(f"Kernel {side}", self.kernel[axis], 1, MAX_KERNEL)
-            check_range(f"Stride ({side})", self.stride[axis], 1, MAX_STRIDE)
-            check_range(f"Dilation ({side})", self.dilation[axis], 1, MAX_DILATION)
+            check_range(f"Stride{which('stride')}", self.stride[axis], 1, MAX_STRIDE)
+            check_range(f"Dilation{which('dilation')}", self.dilation[axis], 1, MAX_DILATION)
             k, s, p, d, op = (self.kernel[axis], self.stride[axis], self.padding[axis], self.dilation[axis],
                               self.output_padding[axis])
             reach = d * (k - 1)
             if not 0 <= p <= reach:
-                raise ConfigError(f"Padding ({side}) {p} does not fit a kernel of {k} with dilation {d}: it must be "
-                                  f"between 0 and d·(k−1) = {reach}.")
+                raise ConfigError(f"Padding{which('padding')} {p} does not fit a kernel of {k} with dilation {d}: "
+                                  f"it must be between 0 and d·(k−1) = {reach}.")
             if not self.transposed and op != 0:
                 raise ConfigError("Output padding only exists for transposed convolutions; set it to 0.")
             if self.transposed and not 0 <= op < max(s, d):
-                raise ConfigError(f"Output padding ({side}) must be smaller than the stride or the dilation: between "
-                                  f"0 and {max(s, d) - 1}; got {op}.")
+                raise ConfigError(f"Output padding{which('output_padding')} must be smaller than the stride or the "
+                                  f"dilation: between 0 and {max(s, d) - 1}; got {op}.")
             out = self.out_size[axis]
             if out < 1:
                 raise ConfigError(f"These settings give an output {side} of {out}; make the input larger, or the "
@@ -688,6 +692,7 @@ class Gan2dLab:
         self.speed = 20.0  # training steps per second while playing
         self.max_speed = False
         self.last_frame: Gan2dFrame | None = None
+        self.last_seen = time.monotonic()
 
     def _make_optimizers(self) -> None:
         c = self.config
@@ -792,12 +797,22 @@ class Gan2dLab:
                                          warped, heat, label, metrics, c.loss)
             return self.last_frame
 
-    def run(self, stop: threading.Event, frames_per_second: float = 5.0) -> Iterator[Gan2dFrame]:
+    def seen(self) -> None:
+        """The UI drew a frame just now (see `run`'s idle_stop_s)."""
+        self.last_seen = time.monotonic()
+
+    def run(self, stop: threading.Event, frames_per_second: float = 5.0,
+            idle_stop_s: float | None = None) -> Iterator[Gan2dFrame]:
         """Train until `stop`, yielding a frame about `frames_per_second` times a second (or as fast as it can).
 
         `speed` (steps per second) and `max_speed` are read every frame, so the slider acts while playing.
+        With `idle_stop_s`, the run ends by itself once nobody has called `seen()` for that long (the tab
+        was closed or the user went to another page), so it never trains unwatched.
         """
+        self.seen()
         while not stop.is_set():
+            if idle_stop_s is not None and time.monotonic() - self.last_seen > idle_stop_s:
+                return
             started = time.perf_counter()
             steps = 50 if self.max_speed else max(1, round(self.speed / frames_per_second))
             for _ in range(steps):

@@ -6,7 +6,7 @@ from genviz.backend import concepts as gan_lab
 from genviz.errors import GenvizError
 from genviz.figures import concepts as figures
 
-backend.sidebar()
+settings = backend.sidebar()
 st.title("A 2-D GAN, live")
 st.caption("The generator G maps 2-D noise z ~ N(0, I) to points (purple) that should look like the target "
            "(green); the discriminator D colours the plane by how real it finds each place. Press Play, or step "
@@ -16,7 +16,7 @@ st.caption("The generator G maps 2-D noise z ~ N(0, I) to points (purple) that s
 settings_col, main = st.columns([1, 3], gap="large")
 with settings_col:
     try:
-        config = gan_lab.gan2d_settings()
+        config = gan_lab.gan2d_settings(settings.seed)
     except GenvizError as err:
         st.error(str(err))
         st.stop()
@@ -58,6 +58,9 @@ with main:
     for message in (st.session_state.get(gan_lab.ERROR), None if running else gan_lab.job_error()):
         if message:
             st.error(message)
+    if not running and gan_lab.paused_unwatched():
+        st.info(f"Paused by itself: nobody watched it for {gan_lab.IDLE_STOP_S:.0f} s (another page or a closed "
+                "tab). Press Play to go on.")
 
 
 @st.fragment(run_every=0.5 if running else None)
@@ -82,7 +85,7 @@ def live_view() -> None:
         if lab.history:
             st.plotly_chart(figures.gan2d_metrics_figure(list(lab.history)), key="gan2d_metrics", width="stretch")
     if running and not gan_lab.running():
-        st.rerun()  # the run ended by itself (diverged): drop the refresh timer, show why
+        st.rerun()  # the run ended by itself (diverged, or unwatched): drop the refresh timer, show why
 
 
 with main:

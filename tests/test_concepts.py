@@ -114,12 +114,13 @@ def test_conv_and_transposed_conv_are_shape_inverses():
     (dict(in_size=0), "Input height must be between 1 and 64; got 0"),
     (dict(in_size=-3), "between 1 and 64"),
     (dict(kernel=0), "Kernel height must be between 1 and 11"),
-    (dict(stride=0), "Stride (height) must be between 1 and 8; got 0"),
+    (dict(stride=0), "Stride must be between 1 and 8; got 0"),
     (dict(padding=3), "between 0 and d·(k−1) = 2"),
     (dict(padding=-1), "between 0 and d·(k−1) = 2"),
     (dict(output_padding=2), "smaller than the stride or the dilation: between 0 and 1"),
     (dict(d_out=0), "d_out (output channels) must be between 1 and 4096"),
     (dict(in_size=2.5), "whole number"),
+    (dict(stride=(2, 0)), "Stride (width) must be between 1 and 8; got 0"),
 ])
 def test_bad_conv_settings_say_what_is_allowed(kwargs, words):
     settings = dict(transposed=True, in_size=4, kernel=3, stride=2, padding=0, output_padding=0) | kwargs
@@ -314,6 +315,10 @@ def test_run_yields_frames_until_stopped():
         if len(frames) == 2:
             stop.set()
     assert len(frames) == 2 and lab.g_steps == 100 and lab.last_frame is frames[-1]
+    # nobody calls seen() (the tab was closed): the run ends by itself, without a stop event
+    started = time.monotonic()
+    unwatched = list(lab.run(threading.Event(), idle_stop_s=0.2))
+    assert unwatched and time.monotonic() - started < 30
 
 
 # ----- pages -----------------------------------------------------------------------------------------------
@@ -338,7 +343,7 @@ def test_transposed_conv_page_steps_and_explains_bad_input():
     at.button(key="tconv_prev").click().run()
     assert at.slider(key="tconv_cell").value == 15, "Previous wraps around to the last input cell"
     at.number_input(key="tconv_stride").set_value(0).run()
-    assert at.error and "Stride (height) must be between 1 and 8; got 0" in at.error[0].value
+    assert at.error and "Stride must be between 1 and 8; got 0" in at.error[0].value
     at.number_input(key="tconv_stride").set_value(2)
     at.number_input(key="tconv_padding").set_value(5).run()
     assert at.error and "between 0 and d·(k−1) = 2" in at.error[0].value

@@ -16,6 +16,7 @@ from genviz.errors import GenvizError
 from genviz.jobs import BackgroundJob
 
 JOB = "gan2d"
+IDLE_STOP_S = 20.0  # a run nobody watches (tab closed, another page open) pauses itself after this long
 LAB = "gan2d_lab_object"
 CUSTOM = "gan2d_custom_points"
 ERROR = "gan2d_step_error"
@@ -26,8 +27,8 @@ LOSS_TITLES = {"saturating": "Saturating (minimax): log(1 − D(G(z)))", "non-sa
                "least-squares": "Least squares (LSGAN)", "wgan-gp": "Wasserstein + gradient penalty"}
 
 
-def gan2d_settings() -> Gan2dConfig:
-    """The lab's settings as keyed widgets (draw them inside a column or expander)."""
+def gan2d_settings(seed: int) -> Gan2dConfig:
+    """The lab's settings as keyed widgets (draw them inside a column or expander); `seed` from the sidebar."""
     defaults = Gan2dConfig()
     target = st.selectbox("Target distribution", concepts.TARGETS, format_func=TARGET_TITLES.get, key="gan2d_target")
     loss = st.selectbox("Loss", concepts.GAN_LOSSES, index=concepts.GAN_LOSSES.index(defaults.loss),
@@ -49,7 +50,7 @@ def gan2d_settings() -> Gan2dConfig:
                                                key="gan2d_gp")
         values["activation"] = st.radio("Activation", ["relu", "leaky_relu", "tanh"], horizontal=True,
                                         key="gan2d_activation")
-    return Gan2dConfig(target=target, loss=loss, seed=int(st.session_state.get("gv_seed", 0)), **values)
+    return Gan2dConfig(target=target, loss=loss, seed=seed, **values)
 
 
 def custom_points() -> np.ndarray | None:
@@ -90,6 +91,12 @@ def running() -> bool:
     return job is not None and job.snapshot().running
 
 
+def paused_unwatched() -> bool:
+    """True when the last run paused itself because no page drew its frames for IDLE_STOP_S."""
+    job = session_job(JOB)
+    return job is not None and job.snapshot().status == "done"
+
+
 def job_error() -> str | None:
     job = session_job(JOB)
     return job.snapshot().error if job is not None else None
@@ -98,7 +105,7 @@ def job_error() -> str | None:
 def play(current: Gan2dLab) -> None:
     """Train in this session's background thread until Pause (the canvas fragment redraws meanwhile)."""
     st.session_state.pop(ERROR, None)
-    start_job(JOB, BackgroundJob(current.run, name=JOB, keep_history=1))
+    start_job(JOB, BackgroundJob(lambda stop: current.run(stop, idle_stop_s=IDLE_STOP_S), name=JOB, keep_history=1))
 
 
 def pause() -> None:
@@ -126,11 +133,13 @@ def set_speed(current: Gan2dLab, speed: int | str) -> None:
 
 
 def number(value: float) -> str:
-    """A loss for a metric tile: 3 decimals, or a dash before the first step."""
-    return "—" if value != value else f"{value:.3f}"
+    """A loss for a (narrow) metric tile: 2 decimals, or a dash before the first step."""
+    return "—" if value != value else f"{value:.2f}"
 
 
 def latest_frame(current: Gan2dLab) -> Gan2dFrame:
+    """The newest frame to draw; drawing it tells a running job that someone is watching."""
+    current.seen()
     return current.last_frame if current.last_frame is not None else current.frame()
 
 
