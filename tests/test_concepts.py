@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from genviz import concepts
 from genviz.concepts import ConvLayer, Gan2dConfig, Gan2dLab
-from genviz.errors import ConfigError, DataFormatError, GenvizError, TrainingDiverged
+from genviz.errors import ConfigError, DataFormatError, TrainingDiverged
 from genviz.figures import concepts as figures
 
 ROOT = Path(__file__).resolve().parent.parent
