@@ -101,7 +101,7 @@ with right:
 if team_backend.session_result() is result:
     with st.form("team_save_form"):
         name = st.text_input("Checkpoint name", f"team-{result.dataset}-d{result.settings.dim}", key="team_save_name")
-        if st.form_submit_button("Save model"):
+        if st.form_submit_button("Save model", key="team_save"):
             try:
                 st.success(f"Saved to {team_backend.save(result, name)}; the Match predictor can now open it.")
             except GenvizError as err:
