@@ -48,8 +48,9 @@ with tab_live:
     steps = c1.slider("Steps per run", 20, 600, 150, step=10, key="gans_van_steps")
     warmup = c2.slider("D-only warm-up steps", 0, 1000, 500, step=50, key="gans_van_warmup")
     optimizer = c3.selectbox("Optimizer", ["sgd", "adam"], key="gans_van_opt")
-    lr = c4.number_input("Learning rate", 1e-5, 1.0, 0.1 if optimizer == "sgd" else 5e-4, format="%.4f",
-                         key=f"gans_van_lr_{optimizer}")
+    default_lr = gan_backend.default_vanishing_lr(settings.dataset) if optimizer == "sgd" else 5e-4
+    lr = c4.number_input("Learning rate", 1e-5, 1.0, default_lr, format="%.4f",
+                         key=f"gans_van_lr_{optimizer}_{settings.dataset}")
     if st.button("Run the experiment", type="primary", key="gans_van_run"):
         try:
             gan_backend.start_vanishing(settings, steps=steps, d_warmup=warmup, optimizer=optimizer, lr=lr)

@@ -17,9 +17,10 @@ def label_histogram(counts: Sequence[int], classes: Sequence[str], title: str = 
                            text=[f"{100 * c / total:.0f}%" for c in counts], textposition="outside",
                            marker_color=["#1f77b4" if c >= 0.01 * total else "#d62728" for c in counts]))
     fig.add_hline(y=total / max(1, len(classes)), line_dash="dot", annotation_text="uniform",
-                  annotation_position="top left")
-    fig.update_layout(title=title or None, height=300, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                  annotation_position="right")
+    fig.update_layout(title=title or None, height=300, margin=dict(l=10, r=60, t=40 if title else 20, b=10),
                       xaxis_title="class predicted by the classifier", yaxis_title="samples")
+    fig.update_xaxes(type="category")
     return fig
 
 
@@ -71,17 +72,18 @@ def vanishing_over_steps(curves: dict[str, Sequence[dict]]) -> go.Figure:
                                  line=dict(color=colour)), 1, 2)
     fig.update_yaxes(type="log", row=1, col=2)
     fig.update_xaxes(title_text="step")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=60, b=10),
+                      legend=dict(orientation="h", y=1.15, yanchor="bottom"))
     return fig
 
 
 def logit_gradient_theory() -> go.Figure:
     """|∂L_G/∂ℓ| against D = σ(ℓ): D for the saturating loss, 1 − D for the non-saturating one."""
-    d = np.logspace(-4, 0, 200)
+    d = np.logspace(-4, np.log10(0.99), 200)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=d, y=d, name="saturating: |∂/∂ℓ log(1 − σ(ℓ))| = D",
                              line=dict(color=LOSS_COLOURS["saturating"])))
-    fig.add_trace(go.Scatter(x=d, y=1 - d + 1e-12, name="non-saturating: |∂/∂ℓ (−log σ(ℓ))| = 1 − D",
+    fig.add_trace(go.Scatter(x=d, y=1 - d, name="non-saturating: |∂/∂ℓ (−log σ(ℓ))| = 1 − D",
                              line=dict(color=LOSS_COLOURS["non-saturating"])))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="D(G(z))",
                       yaxis_title="gradient w.r.t. D's logit", legend=dict(orientation="h", y=1.02, yanchor="bottom"))
