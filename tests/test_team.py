@@ -81,10 +81,11 @@ def test_team_score_with_padding_equals_the_formula():
         model.w.copy_(torch.arange(6.0))
     teams = torch.tensor([[0, 2, 5], [1, 3, 6], [4, 6, 6]])  # 6 = padding (unknown hero)
     expect = []
+    w, v = model.w.detach(), model.v.detach()
     for row in teams.tolist():
         members = [i for i in row if i < 6]
-        s = sum(float(model.w[i]) for i in members)
-        s += sum(float(model.v[i] @ model.v[j]) for x, i in enumerate(members) for j in members[x + 1:])
+        s = sum(float(w[i]) for i in members)
+        s += sum(float(v[i] @ v[j]) for x, i in enumerate(members) for j in members[x + 1:])
         expect.append(s)
     assert torch.allclose(model.score(teams), torch.tensor(expect), atol=1e-5)
     out = model(teams[:2], teams[1:])
