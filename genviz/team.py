@@ -122,6 +122,7 @@ class TeamModel(nn.Module):
         """‖w‖² + ‖v‖² (the L2 term, times λ in the loss)."""
         return self.w.pow(2).sum() + self.v.pow(2).sum()
 
+    @torch.no_grad()
     def pair_matrix(self) -> Tensor:
         """(H, H) teamwork of every pair, v_iᵀ v_j (the diagonal is not used by the model)."""
         return self.v @ self.v.T
@@ -158,6 +159,7 @@ class AllPairsModel(nn.Module):
     def penalty(self) -> Tensor:
         return self.w.pow(2).sum() + self.u.pow(2).sum()
 
+    @torch.no_grad()
     def pair_matrix(self) -> Tensor:
         h = self.config.n_heroes
         return F.pad(self.u, (0, 1))[self.pair_index].view(h + 1, h + 1)[:h, :h]
