@@ -83,14 +83,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from genviz import checkpoints, data, device
+    from genviz import checkpoints, data, device, registry
     from genviz.evaluation import evaluate_model
 
     dev = device.pick(args.device)
     device.configure_threads()
     ckpt = checkpoints.load(args.path, dev)
-    imgs = data.load(ckpt.dataset, dev)
-    metrics = evaluate_model(ckpt.kind, ckpt.model, ckpt.config, imgs)
+    spec = registry.get(ckpt.kind)
+    if spec.evaluate_checkpoint is not None:
+        metrics = spec.evaluate_checkpoint(ckpt, dev)
+    else:
+        metrics = evaluate_model(ckpt.kind, ckpt.model, ckpt.config, data.load(ckpt.dataset, dev))
     print(json.dumps({"path": str(ckpt.path), "kind": ckpt.kind, "dataset": ckpt.dataset, **metrics}))
     return 0
 

@@ -55,6 +55,9 @@ class KindSpec:
     # evaluate(model, config, data: ImageData) -> dict. The recipe's own evaluate() (prefixed "test_")
     # is always reported too.
     evaluate: Callable[..., dict[str, Any]] | None = None
+    # For kinds that do not train on images (team): evaluate_checkpoint(checkpoint, device) -> dict,
+    # used by `python -m genviz evaluate` instead of loading an image dataset.
+    evaluate_checkpoint: Callable[..., dict[str, Any]] | None = None
 
 
 _REGISTRY: dict[str, KindSpec] = {}

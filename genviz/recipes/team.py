@@ -20,6 +20,18 @@ def _no_image_config(image_shape: Any, n_classes: Any, **values: Any) -> TeamCon
                       "hots-tournament|hots-public|dota2` or the Team ability page.")
 
 
+def evaluate_checkpoint(ckpt: Any, device: Any) -> dict[str, Any]:
+    """Held-out accuracy and log-loss of a saved team model on its dataset's test split."""
+    import torch
+
+    from genviz import team
+
+    split = team.load_matches(ckpt.dataset).split(device)
+    with torch.inference_mode():
+        held_out = team.match_metrics(ckpt.model(*split.test[:2]).logit, split.test[2])
+    return {**ckpt.metrics, **{f"test_{k}": v for k, v in held_out.items()}}
+
+
 register(KindSpec(
     kind="team", family="team", title="Team ability (w_i + pairwise v_iᵀv_j)",
     config_cls=TeamConfig, build=TeamModel, recipe=TeamRecipe, make_config=_no_image_config,
@@ -27,6 +39,7 @@ register(KindSpec(
             ParamSpec("l2", "L2 weight λ", "log", 1e-4, 1e-7, 1e-2)),
     description="Match outcome from hero ability w_i and pairwise teamwork v_iᵀv_j (Li et al., NeurIPS 2018).",
     trainable_in_app=False,
+    evaluate_checkpoint=evaluate_checkpoint,
 ))
 
 
