@@ -54,12 +54,12 @@ def test_module_entry_point_runs_in_a_fresh_process(tmp_path):
     assert proc.returncode == 2 and "pickle" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_evaluate_a_team_checkpoint_uses_its_match_data(capsys):
-    from genviz import checkpoints, matches
+@pytest.mark.realdata
+def test_evaluate_a_team_checkpoint_uses_its_match_data(capsys, shared_data, monkeypatch):
+    from genviz import checkpoints
 
+    monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
     path = checkpoints.SHIPPED_DIR / "team-hots-tournament.safetensors"
-    if "hots-tournament" not in matches.available():
-        pytest.skip("HotS tournament data not present (see shared/data/SOURCES.md)")
     assert main(["evaluate", str(path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == "team" and 0.78 < out["test_accuracy"] <= 1.0
