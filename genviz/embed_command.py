@@ -96,7 +96,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
     from genviz import device, projections
 
     device.configure_threads(args.threads)
-    params = {k: getattr(args, k) for k in ("perplexity", "iterations", "init", "engine", "n_neighbors", "min_dist")
+    params = {k: getattr(args, k) for k in ("perplexity", "iterations", "init", "engine", "n_neighbors", "min_dist",
+                                                                      "epochs")
               if getattr(args, k) is not None}
     last = [-1.0]
 
@@ -134,6 +135,7 @@ def add_embed_command(sub: Any) -> None:
     p.add_argument("--engine", choices=["opentsne", "sklearn"], help="t-SNE engine (default openTSNE)")
     p.add_argument("--n-neighbors", dest="n_neighbors", type=int)
     p.add_argument("--min-dist", dest="min_dist", type=float)
+    p.add_argument("--epochs", type=int, help="UMAP layout epochs (default 200)")
     p.add_argument("--out", help="write the map here as CSV: x, y, label, class, index")
     p.add_argument("--device", default=None)
     p.add_argument("--threads", type=int, default=None)

@@ -37,7 +37,9 @@ TSNE_EARLY_ITERATIONS = 250  # early exaggeration phase, counted in `iterations`
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "pca": {"components": PCA_MAX_COMPONENTS},
     "tsne": {"perplexity": 30.0, "iterations": 750, "init": "pca", "engine": "opentsne"},
-    "umap": {"n_neighbors": 15, "min_dist": 0.1},
+    # umap-learn itself runs 500 epochs up to 10,000 points and 200 above; 200 keeps 10,000 points fast
+    # at the same kNN accuracy and trustworthiness (BENCHMARKS.md, "embed").
+    "umap": {"n_neighbors": 15, "min_dist": 0.1, "epochs": 200},
 }
 
 # progress(fraction in [0, 1], message) — called from whatever thread runs the projection.
@@ -121,6 +123,8 @@ def check_params(method: str, n_points: int, params: Mapping[str, Any] | None = 
             raise ConfigError(f"UMAP n_neighbors = {p['n_neighbors']} is out of range: it must be at least 2 and "
                               f"smaller than the number of points ({n_points:,}). Lower it or use more points.")
         check_range("UMAP min_dist", p["min_dist"], 0.0, 1.0)
+        p["epochs"] = int(p["epochs"])
+        check_range("UMAP epochs", p["epochs"], 10, 2000)
     return p
 
 
@@ -219,14 +223,16 @@ def _umap(x: np.ndarray, p: dict[str, Any], seed: int) -> np.ndarray:
     with warnings.catch_warnings():
         # A fixed random_state makes umap-learn single-threaded and says so; we want reproducible maps.
         warnings.simplefilter("ignore")
-        return umap.UMAP(n_neighbors=p["n_neighbors"], min_dist=p["min_dist"], random_state=seed).fit_transform(x)
+        return umap.UMAP(n_neighbors=p["n_neighbors"], min_dist=p["min_dist"], n_epochs=p["epochs"],
+                         random_state=seed).fit_transform(x)
 
 
 def warm_up_umap() -> float:
     """Compile umap-learn's numba code (≈37 s once per process) on a tiny problem; returns seconds.
 
-    The tiny fit takes the same code paths as a real one: approximate neighbours (NN-descent),
-    float32 input and a fixed random_state (which selects umap-learn's single-threaded kernels).
+    The tiny fits take the same code paths as real ones: approximate (NN-descent) and exact
+    neighbours, float32 input and a fixed random_state (which selects umap-learn's single-threaded
+    kernels).
     """
     start = time.perf_counter()
     import warnings
@@ -236,7 +242,10 @@ def warm_up_umap() -> float:
     x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        umap.UMAP(n_neighbors=10, random_state=0, n_epochs=20, force_approximation_algorithm=True).fit_transform(x)
+        # Both neighbour searches: NN-descent (≥ 4,096 points) and exact (smaller maps).
+        for approximate in (True, False):
+            umap.UMAP(n_neighbors=10, random_state=0, n_epochs=20,
+                      force_approximation_algorithm=approximate).fit_transform(x)
     return time.perf_counter() - start
 
 

@@ -321,8 +321,9 @@ class MapJob:
             if self.stop_event.is_set():
                 return
             self.report(0.6 * min(0.97, w.elapsed / UMAP_COMPILE_SECONDS),
-                        f"UMAP compiles its numba code once per server process: {w.elapsed:.0f} s so far, about "
-                        f"{UMAP_COMPILE_SECONDS:.0f} s in all on 2 cores (started when the server opened this page)")
+                        f"UMAP compiles its numba code once per server process: {w.elapsed:.0f} s so far (about "
+                        f"{UMAP_COMPILE_SECONDS:.0f} s on 2 idle cores, longer while other work runs; it started "
+                        "in the background when this server first opened an Embeddings page)")
 
 
 def request(slot: str, spec: MapSpec, get_points: Callable[[], Points]) -> MapResult | JobState:
@@ -433,10 +434,22 @@ def selected_rows(event: Any) -> list[int]:
         return []
     rows: list[int] = []
     for p in points or []:
-        custom = p.get("customdata") if isinstance(p, dict) else None
-        if custom is not None and len(custom) and int(custom[0]) not in rows:
-            rows.append(int(custom[0]))
+        row = _first(p.get("customdata")) if isinstance(p, dict) else None
+        if row is not None and row not in rows:
+            rows.append(row)
     return rows
+
+
+def _first(custom: Any) -> int | None:
+    """customdata[0] of a selected point; the browser sends [row, id], or {"0": row, "1": id} for typed arrays."""
+    if isinstance(custom, dict):
+        custom = [custom[k] for k in sorted(custom, key=lambda k: int(k) if str(k).isdigit() else 10**9)]
+    if isinstance(custom, (list, tuple)) and custom:
+        custom = custom[0]
+    try:
+        return int(custom)
+    except (TypeError, ValueError):
+        return None
 
 
 def images(imgs: data.ImageData, split: str, indices: np.ndarray) -> torch.Tensor:
@@ -520,7 +533,8 @@ def choose_method(prefix: str, *, default: str = "tsne") -> tuple[str, dict[str,
         widgets = [("perplexity", "perplexity", float(d["perplexity"])), ("iterations", "iterations", d["iterations"]),
                    ("init", "init", d["init"]), ("engine", "engine", d["engine"])]
     elif method == "umap":
-        widgets = [("n_neighbors", "n_neighbors", d["n_neighbors"]), ("min_dist", "min_dist", float(d["min_dist"]))]
+        widgets = [("n_neighbors", "n_neighbors", d["n_neighbors"]), ("min_dist", "min_dist", float(d["min_dist"])),
+                   ("epochs", "epochs", d["epochs"])]
     for name, param, default in widgets:
         url_default(f"{prefix}_{name}", f"{prefix}_{param}", default)
     if method == "tsne":
@@ -541,6 +555,9 @@ def choose_method(prefix: str, *, default: str = "tsne") -> tuple[str, dict[str,
                                           help="Size of the neighbourhood UMAP preserves: small = local detail.")
         params["min_dist"] = c2.slider("min_dist", 0.0, 0.99, step=0.01, key=f"{prefix}_min_dist",
                                        help="How tightly points may pack in the map.")
+        params["epochs"] = c1.select_slider("Epochs", [50, 100, 200, 300, 500, 1000], key=f"{prefix}_epochs",
+                                            help="Layout optimisation passes (umap-learn alone uses 500 up to "
+                                                 "10,000 points).")
     st.query_params.update({f"{prefix}_method": method, **{f"{prefix}_{k}": str(v) for k, v in params.items()}})
     return method, params
 

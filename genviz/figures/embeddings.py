@@ -94,9 +94,12 @@ def map_figure(panels: Sequence[MapPanel], labels: np.ndarray, classes: Sequence
             ), row=1, col=col)
         fig.update_xaxes(title_text=panel.x_title, row=1, col=col, zeroline=False)
         fig.update_yaxes(title_text=panel.y_title, row=1, col=col, zeroline=False)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), dragmode="lasso",
+    # No dragmode: Streamlit then starts in pan mode where a click selects a point; the toolbar's
+    # lasso and box tools select groups.
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(itemsizing="constant", title_text="class"),
-                      hoverlabel=dict(font=dict(family="DejaVu Sans Mono, Menlo, Consolas, monospace", size=12)))
+                      hoverlabel=dict(bgcolor="white", font=dict(family="DejaVu Sans Mono, Menlo, Consolas, monospace",
+                                                                 size=14, color="#111")))
     return fig
 
 
