@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from genviz import losses, registry
 from genviz.data import ImageData
-from genviz.metrics import SampleScores, score_samples
+from genviz.metrics import SampleScores, classifier_features, frechet_distance, score_samples
 from genviz.models.autoencoders import corrupt, prior_log_density
 from genviz.train import TensorSplit, TrainParams, batched, fit
 
@@ -190,11 +190,23 @@ def prior_samples(model: nn.Module, n: int, generator: torch.Generator, prior: s
     return model.decode(sample_prior(prior, n, model.config.latent_dim, generator, device))
 
 
+def scores_against(scorer: nn.Module, images: Tensor, real_features: Tensor) -> SampleScores:
+    """`metrics.score_samples` with the real images' classifier features computed once by the caller."""
+    feats, probs = classifier_features(scorer, images)
+    counts = torch.bincount(probs.argmax(1), minlength=probs.shape[1]).cpu()
+    covered = int((counts >= max(1, round(0.01 * len(images)))).sum())  # as score_samples counts them
+    return SampleScores(confidence=float(probs.max(1).values.mean()), label_counts=tuple(int(c) for c in counts),
+                        classes_covered=covered, frechet_distance=frechet_distance(feats, real_features))
+
+
 def score_prior_samples(model: nn.Module, scorer: nn.Module, real: Tensor, n: int, seed: int,
-                        prior: str | None = None) -> tuple[Tensor, SampleScores]:
-    """n decoded prior samples and their classifier scores against `real` images."""
+                        prior: str | None = None, real_features: Tensor | None = None) -> tuple[Tensor, SampleScores]:
+    """n decoded prior samples and their classifier scores against `real` images (pass the real images'
+    classifier features as `real_features` to skip recomputing them)."""
     samples = prior_samples(model, n, torch.Generator(device=real.device).manual_seed(seed), prior)
-    return samples, score_samples(scorer, samples, real)
+    if real_features is None:
+        return samples, score_samples(scorer, samples, real)
+    return samples, scores_against(scorer, samples, real_features)
 
 
 # ---- bottleneck and overfitting curves ------------------------------------------------------

@@ -94,7 +94,7 @@ def _autoencoder_entries() -> list[PretrainSpec]:
         ae("vae-mnist", "vae", "mnist", {"latent_dim": 20, "hidden": 400}, mnist),
         ae("dae-mnist", "dae", "mnist", {**m256, "latent_dim": 32, "noise_std": 0.5}, mnist_short),
         ae("sae-l1-mnist", "sae-l1", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 0.1}, mnist_short),
-        ae("sae-kl-mnist", "sae-kl", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 1.0, "rho": 0.05},
+        ae("sae-kl-mnist", "sae-kl", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 5.0, "rho": 0.05},
            mnist_short),
         ae("aae-mnist", "aae", "mnist", {**m256, "latent_dim": 8}, mnist_short),
         ae("ae-mnist-2d", "ae", "mnist", {**m256, "latent_dim": 2}, mnist_short),

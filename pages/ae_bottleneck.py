@@ -15,12 +15,12 @@ st.latex(r"\min_{E,D}\ \frac{1}{N}\sum_{i=1}^{N} \mathcal{L}\big(x_i, D(E(x_i))\
          r"\mathbb{R}^d,\ d < n \qquad \text{gap} = \mathcal{L}_{\text{held-out}} - \mathcal{L}_{\text{train}}")
 
 
-def draw(points: list, n_small: int, n_all: int, floor: float | None, key: str) -> None:
+def draw(points: list, n_small: int, n_all: int, d_fixed: int, floor: float | None, key: str) -> None:
     left, right = st.columns(2)
     left.plotly_chart(ae_figures.bottleneck_figure(
         points, x="latent_dim", curves={"latent": f"{n_all:,} images", "latent_small": f"{n_small:,} images"},
         title="Loss against the latent size d", floor=floor), key=f"{key}_latent", width="stretch")
-    right.plotly_chart(ae_figures.bottleneck_figure(points, x="n_train", curves={"size": "fixed d"},
+    right.plotly_chart(ae_figures.bottleneck_figure(points, x="n_train", curves={"size": f"d = {d_fixed}"},
                                                     title="Loss against the training-set size", floor=floor),
                        key=f"{key}_size", width="stretch")
     by_size = sorted((p for p in points if p["curve"] == "size"), key=lambda p: p["n_train"])
@@ -41,7 +41,8 @@ if shipped is None:
                "or recompute them live below.")
 else:
     s = shipped["settings"]
-    draw(shipped["points"], s["small_train"], max(s["train_sizes"]), shipped.get("pixel_entropy"), "bn_shipped")
+    draw(shipped["points"], s["small_train"], max(s["train_sizes"]), s["latent_for_sizes"], shipped.get("pixel_entropy"),
+         "bn_shipped")
     st.caption(f"Hidden width {s['hidden']}, {s['steps']} steps of batch {s['batch_size']}, Adam lr {s['lr']:g}; "
                f"computed in {shipped.get('seconds', 0):.0f} s on {shipped.get('created', '?')}.")
 
@@ -72,7 +73,7 @@ def live() -> None:
     if snap.error:
         st.error(snap.error)
     if points:
-        draw(points, 100, 1437, None, "bn_live")
+        draw(points, 100, 1437, 16, None, "bn_live")
     if not snap.running and st.session_state.get("bn_was_running"):
         st.session_state.bn_was_running = False
         st.rerun()

@@ -40,7 +40,7 @@ if models and imgs is not None:
         for col, (name, value) in zip(cols, result.psnr.items()):
             col.metric(f"PSNR · {name}", f"{value:.1f} dB",
                        delta=None if name == "noisy input" else f"{value - base:+.1f} dB vs noisy")
-        levels = tuple(round(i * high / 10, 3) for i in range(11))
+        levels = tuple(round((i + 1) * high / 10, 3) for i in range(10))  # σ = 0 would be infinite PSNR
         curves = backend.show_error(lambda: ae_backend.psnr_curves(models, imgs, noise, levels, settings.seed))
         if curves:
             st.plotly_chart(ae_figures.psnr_curves(levels, curves, current=level,

@@ -117,3 +117,15 @@ def test_cli_refuses_bad_autoencoder_settings(capsys):
     assert "Noise σ must be between 0 and 1" in capsys.readouterr().err
     assert main(["train", "aae", "--set", "prior=mixture", "--latent", "8", "--out", "x"]) == 2
     assert "set the latent size to 2" in capsys.readouterr().err
+
+
+def test_scores_with_precomputed_real_features_match_the_metrics_module(digits):
+    from genviz import metrics
+
+    scorer = metrics.load_scorer("digits")
+    vae = _trained("vae", digits, steps=20)
+    real_feats = metrics.classifier_features(scorer, digits.x_test)[0]
+    s1, a = ae_analysis.score_prior_samples(vae, scorer, digits.x_test, 200, seed=3)
+    s2, b = ae_analysis.score_prior_samples(vae, scorer, digits.x_test, 200, seed=3, real_features=real_feats)
+    assert torch.equal(s1, s2) and a.label_counts == b.label_counts and a.classes_covered == b.classes_covered
+    assert a.confidence == pytest.approx(b.confidence) and a.frechet_distance == pytest.approx(b.frechet_distance, rel=1e-6)

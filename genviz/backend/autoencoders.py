@@ -257,10 +257,18 @@ def scorer(dataset: str, device: str):
     return load_scorer(dataset, device)
 
 
+@st.cache_resource(show_spinner="Classifier features of the test images…", max_entries=8)
+def _real_features(dataset: str, device: str, _imgs: ImageData) -> torch.Tensor:
+    from genviz.metrics import classifier_features
+
+    return classifier_features(scorer(dataset, device), _imgs.x_test)[0]
+
+
 @st.cache_data(show_spinner="Sampling and scoring…", max_entries=64)
 def _prior_scores(ckpt_id: str, dataset: str, device: str, n: int, seed: int, prior: str | None, _ckpt: Checkpoint,
                   _imgs: ImageData):
-    samples, scores = ae_analysis.score_prior_samples(_ckpt.model, scorer(dataset, device), _imgs.x_test, n, seed, prior)
+    samples, scores = ae_analysis.score_prior_samples(_ckpt.model, scorer(dataset, device), _imgs.x_test, n, seed, prior,
+                                                      real_features=_real_features(dataset, device, _imgs))
     return samples[:64].cpu(), scores
 
 
@@ -285,11 +293,9 @@ def prior_samples(ckpt: Checkpoint, device: str, n: int, seed: int) -> torch.Ten
 @st.cache_data(show_spinner="Scoring real images…", max_entries=8)
 def real_scores(dataset: str, device: str, n: int, seed: int, _imgs: ImageData):
     """Scores of n real training images against the test images: the best a model could hope for."""
-    from genviz.metrics import score_samples
-
     g = torch.Generator().manual_seed(seed)
     x = _imgs.x_train[torch.randperm(len(_imgs.x_train), generator=g)[:n].to(_imgs.device)]
-    return score_samples(scorer(dataset, device), x, _imgs.x_test)
+    return ae_analysis.scores_against(scorer(dataset, device), x, _real_features(dataset, device, _imgs))
 
 
 # ---- latent space ---------------------------------------------------------------------------
