@@ -74,3 +74,12 @@ def test_train_page_trains_and_saves(tmp_path):
     from genviz import checkpoints
 
     assert checkpoints.load(checkpoints.user_dir() / "my-ae.safetensors").config.latent_dim == 4
+
+
+def test_sidebar_choice_survives_a_page_switch():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.selectbox(key="gv_dataset").set_value("fashion-mnist").run()
+    at.number_input(key="gv_seed").set_value(5).run()
+    at.switch_page("pages/train.py").run()
+    assert at.selectbox(key="gv_dataset").value == "fashion-mnist"
+    assert at.number_input(key="gv_seed").value == 5

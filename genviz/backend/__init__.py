@@ -61,6 +61,10 @@ def _through_app_py() -> None:
             st.rerun()
 
 
+def _remember(key: str) -> None:
+    st.session_state[f"gv_keep_{key}"] = st.session_state[f"gv_{key}"]
+
+
 def sidebar() -> Settings:
     """Draw the shared sidebar controls (mirrored in the URL) and return their values."""
     _through_app_py()
@@ -69,15 +73,20 @@ def sidebar() -> Settings:
     device_names = devices.available()
     for key, options, fallback in (("dataset", names, data.DEFAULT), ("device", device_names, device_names[0]),
                                    ("seed", None, 0)):
-        if f"gv_{key}" not in st.session_state:
-            st.session_state[f"gv_{key}"] = _query_default(key, options, fallback)
+        # Streamlit drops a widget's state when another page runs, so the choice lives in a plain key
+        # (updated by on_change) and is handed back to the widget on every page; the URL seeds it.
+        keep = f"gv_keep_{key}"
+        if keep not in st.session_state:
+            st.session_state[keep] = _query_default(key, options, fallback)
+        st.session_state[f"gv_{key}"] = st.session_state[keep]
     with st.sidebar:
         st.selectbox("Dataset", names, key="gv_dataset", format_func=lambda n: data.DATASETS[n].title,
+                     on_change=_remember, args=("dataset",),
                      help="Digits ships with scikit-learn and works offline. The others come through "
                           f"torchvision under {data.data_dir()} (GENVIZ_DATA_DIR).")
-        st.selectbox("Device", device_names, key="gv_device")
-        st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="gv_seed",
-                        help="The same seed gives the same pictures.")
+        st.selectbox("Device", device_names, key="gv_device", on_change=_remember, args=("device",))
+        st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="gv_seed", on_change=_remember,
+                        args=("seed",), help="The same seed gives the same pictures.")
     settings = Settings(st.session_state.gv_dataset, st.session_state.gv_device, int(st.session_state.gv_seed))
     st.query_params.update({"dataset": settings.dataset, "device": settings.device, "seed": str(settings.seed)})
     return settings
