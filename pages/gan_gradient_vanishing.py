@@ -15,7 +15,7 @@ st.latex(r"D = \sigma(\ell):\quad \frac{\partial}{\partial \ell}\log(1-\sigma(\e
 st.markdown("Early in training D rejects the generator's samples easily, so D(G(z)) → 0. The saturating loss "
             "then passes G a gradient proportional to D(G(z)) — almost nothing — while the non-saturating loss "
             "passes its largest gradient exactly there. **Experiment:** one DCGAN whose discriminator was first "
-            "trained alone (D(G(z)) ≈ 0.001) is copied twice; the copies train on the same batches and noise, "
+            "trained alone (until D(G(z)) < 0.001) is copied twice; the copies train on the same batches and noise, "
             "one with each loss. Plain SGD keeps a step as large as its gradient (Adam would rescale it; try it).")
 st.plotly_chart(gan_figures.logit_gradient_theory(), key="gans_van_theory", width="stretch")
 
