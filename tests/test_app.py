@@ -83,3 +83,12 @@ def test_sidebar_choice_survives_a_page_switch():
     at.switch_page("pages/train.py").run()
     assert at.selectbox(key="gv_dataset").value == "fashion-mnist"
     assert at.number_input(key="gv_seed").value == 5
+
+
+def test_app_config_makes_no_outside_connection():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["browser"]["serverAddress"] == "localhost", "else streamlit looks up the external IP online"
+    assert config["runner"]["postScriptGC"] is False
