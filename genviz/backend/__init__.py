@@ -131,25 +131,36 @@ def pick_checkpoint(label: str, key: str, settings: Settings, *, families: tuple
     shows its one-line reason and the previously loaded model stays in use.
     """
     entries = [c for c in catalogue()
-               if (not families or _family(c.kind) in families) and (not kinds or c.kind in kinds)
+               if (not families or family_of(c.kind) in families) and (not kinds or c.kind in kinds)
                and (not dataset_only or c.dataset == settings.dataset)]
     if not entries:
         what = ", ".join(kinds or families) or "model"
         st.info(f"No {what} checkpoint for the '{settings.dataset}' dataset yet. Train one on the Train page, "
                 "or pick another dataset in the sidebar.")
         return None
+    return choose_checkpoint(label, key, settings, entries)
+
+
+def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[checkpoints.CheckpointInfo], *,
+                      prefer: str | None = None,
+                      check: Callable[[checkpoints.Checkpoint], None] | None = None) -> checkpoints.Checkpoint | None:
+    """A keyed selectbox over `entries` (non-empty) that loads the choice, mirrored as `?<key>=name`.
+
+    Starts on the URL's choice, else on the checkpoint named `prefer` ("{dataset}" filled in). A file
+    that fails to load, or fails `check`, shows its one-line reason and the last good model stays in use.
+    """
     labels = [c.label for c in entries]
-    if key not in st.session_state:
-        wanted = st.query_params.get(key)
+    if key not in st.session_state or st.session_state[key] not in labels:
+        wanted = st.query_params.get(key) or (prefer.format(dataset=settings.dataset) if prefer else None)
         st.session_state[key] = next((c.label for c in entries if c.name == wanted), labels[0])
-    if st.session_state[key] not in labels:
-        st.session_state[key] = labels[0]
     choice = st.selectbox(label, labels, key=key)
     info = entries[labels.index(choice)]
     st.query_params[key] = info.name
     good_key = f"{key}__last_good"
     try:
         ckpt = load_checkpoint(info.path, settings.device)
+        if check is not None:
+            check(ckpt)
         st.session_state[good_key] = (str(info.path), settings.device)
         return ckpt
     except GenvizError as err:
@@ -158,7 +169,7 @@ def pick_checkpoint(label: str, key: str, settings: Settings, *, families: tuple
         return load_checkpoint(*last) if last else None
 
 
-def _family(kind: str) -> str:
+def family_of(kind: str) -> str:
     from genviz import registry
 
     try:

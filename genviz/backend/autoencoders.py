@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 
 from genviz import ae_analysis, checkpoints, losses, registry
-from genviz.backend import Settings, catalogue, load_checkpoint, session_job, start_job
+from genviz.backend import Settings, catalogue, choose_checkpoint, family_of, session_job, start_job
 from genviz.checkpoints import Checkpoint
 from genviz.data import ImageData
 from genviz.errors import CheckpointError, GenvizError
@@ -63,19 +63,12 @@ def _latent_dim(path: str, created: str) -> int | None:
         return None
 
 
-def _family(kind: str) -> str:
-    try:
-        return registry.get(kind).family
-    except GenvizError:
-        return "?"
-
-
 def pick_autoencoder(label: str, key: str, settings: Settings, kinds: tuple[str, ...] = (), *, prefer: str | None = None,
                      two_d: bool | None = None, quiet: bool = False) -> Checkpoint | None:
     """A picker over autoencoder checkpoints for the sidebar's dataset (optionally only 2-D latents, or only
     the others). Starts on the checkpoint named `prefer` ("{dataset}" filled in) when present; a file that fails to load shows its reason and
     the last good model stays in use. None (with a message unless `quiet`) when nothing fits."""
-    entries = [c for c in catalogue() if _family(c.kind) == "autoencoder" and c.dataset == settings.dataset
+    entries = [c for c in catalogue() if family_of(c.kind) == "autoencoder" and c.dataset == settings.dataset
                and (not kinds or c.kind in kinds)]
     if two_d is not None:
         entries = [c for c in entries if (_latent_dim(str(c.path), c.created) == 2) == two_d]
@@ -85,23 +78,7 @@ def pick_autoencoder(label: str, key: str, settings: Settings, kinds: tuple[str,
             st.info(f"No {what}{' 2-D' if two_d else ''} checkpoint for the '{settings.dataset}' dataset yet: train one "
                     "on the Train page (or with `python -m genviz train`), or pick another dataset in the sidebar.")
         return None
-    labels = [c.label for c in entries]
-    if key not in st.session_state or st.session_state[key] not in labels:
-        wanted = st.query_params.get(key) or (prefer.format(dataset=settings.dataset) if prefer else None)
-        st.session_state[key] = next((c.label for c in entries if c.name == wanted), labels[0])
-    choice = st.selectbox(label, labels, key=key)
-    info = entries[labels.index(choice)]
-    st.query_params[key] = info.name
-    good_key = f"{key}__last_good"
-    try:
-        ckpt = load_checkpoint(info.path, settings.device)
-        check_fits(ckpt, kinds=kinds)
-        st.session_state[good_key] = (str(info.path), settings.device)
-        return ckpt
-    except GenvizError as err:
-        st.error(str(err))
-        last = st.session_state.get(good_key)
-        return load_checkpoint(*last) if last else None
+    return choose_checkpoint(label, key, settings, entries, prefer=prefer, check=lambda c: check_fits(c, kinds=kinds))
 
 
 # ---- reconstructions ------------------------------------------------------------------------
