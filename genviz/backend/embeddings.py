@@ -144,7 +144,7 @@ class UmapWarmup:
     """Compiles umap-learn once in a daemon thread; `done`, `elapsed` and `error` are safe to read."""
 
     def __init__(self) -> None:
-        self.started = time.time()
+        self.started = time.time()  # also imports PCA's and openTSNE's modules first
         self.seconds: float | None = None
         self.error: str | None = None
         self._done = threading.Event()
@@ -152,6 +152,7 @@ class UmapWarmup:
 
     def _run(self) -> None:
         try:
+            projections.import_engines()
             self.seconds = projections.warm_up_umap()
         except Exception as err:  # noqa: BLE001 — the UMAP job will raise it properly later
             self.error = f"{type(err).__name__}: {err}"
