@@ -50,7 +50,8 @@ def _row(benchmark: str, setting: str, value, unit: str, note: str = "") -> dict
 def _quality_note(run) -> str:
     s, sp = run.scores, run.space
     return (f"5-NN {s.knn5:.3f} · trustworthiness {s.trustworthiness:.3f} · compactness {s.compactness:.2f} · "
-            f"full {sp.dims}-d space: 1-NN {sp.knn1:.3f}, compactness {sp.compactness:.2f} · "
+            f"full {sp.dims}-d space: 1-NN {sp.knn1:.3f}, compactness {sp.compactness:.2f}, RMS radius "
+            f"{sp.spread:.1f} · "
             f"map {run.projection.seconds:.1f} s")
 
 
@@ -140,6 +141,7 @@ def run() -> list[dict]:
     from genviz.figures.embeddings import braille_thumbnails, map_figure, MapPanel
 
     torch.set_num_threads(2)
+    load_before = os.getloadavg()[0]
     rows: list[dict] = []
     sources = {"raw pixels": ("pixels", "baseline")}
     for kind in ("ae", "vae", "aae"):
@@ -167,6 +169,7 @@ def run() -> list[dict]:
             r = embed(str(path), dataset="mnist", method="pca", n=N, codes_cache=cache)
             rows.append(_row("map quality: 1-NN accuracy", f"{kind.upper()} with a 2-d bottleneck (its codes are the map)",
                              r.space.knn1, "accuracy", f"5-NN {r.space.knn5:.3f} · compactness {r.space.compactness:.2f}"
+                                                       f" · RMS radius {r.space.spread:.1f}"
                                                        f" · Sainburg 2021 1-NN {anchor} ({kind.upper()}, 2-d)"))
 
     hover = braille_thumbnails(np.zeros((N, 1, 28, 28), np.float32) + np.random.default_rng(0).random((N, 1, 28, 28)))
@@ -179,4 +182,6 @@ def run() -> list[dict]:
     ms, first = _rerun_ms(Path(sources["VAE μ"][0]).stem)
     rows.append(_row("rerun that recomputes nothing", f"explorer, {N:,}-point t-SNE map, toggle image tooltips (AppTest)",
                      ms, "ms (median of 8)", f"server-side script time; target < 200 ms; first page run {first:.1f} s"))
+    rows.append(_row("machine load", "1-minute load average before / after (2 cores, shared machine)",
+                     round(load_before, 2), "", f"{os.getloadavg()[0]:.2f} after; > 2 means other work competed"))
     return rows

@@ -40,7 +40,7 @@ class EmbedRun:
                 "trustworthiness": round(self.scores.trustworthiness, 4),
                 "compactness": round(self.scores.compactness, 4),
                 "latent_knn1": round(self.space.knn1, 4), "latent_knn5": round(self.space.knn5, 4),
-                "latent_compactness": round(self.space.compactness, 4),
+                "latent_compactness": round(self.space.compactness, 4), "latent_spread": round(self.space.spread, 4),
                 "seconds": round(p.seconds, 3), "score_seconds": round(self.score_seconds, 3)}
 
 

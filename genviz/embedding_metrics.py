@@ -13,7 +13,10 @@
 - Compactness: mean within-class spread relative to the typical distance between classes,
       C = mean_c s_c / mean_{c ≠ c'} ‖μ_c − μ_c'‖,   s_c = sqrt(mean_{i ∈ c} ‖x_i − μ_c‖²)
   with μ_c the class centroid. Scale-free, so a map and a latent space can be compared;
-  lower = tighter, better separated classes (the lecture's "VAE: more compact").
+  lower = tighter, better separated classes.
+- Spread of the whole code cloud: its RMS distance to the mean code, sqrt(mean_i ‖x_i − x̄‖²), in
+  the code space's own units. A VAE's KL term pulls the cloud towards N(0, I), so "VAE: more
+  compact" shows here (a small, hole-free cloud) even where the class compactness above does not.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class SpaceScores:
     knn5: float
     compactness: float
     dims: int
+    spread: float  # RMS distance of the codes to their mean
 
 
 def held_out_split(labels: np.ndarray, fraction: float = HELD_OUT, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +164,8 @@ def score_map(codes: np.ndarray, coords: np.ndarray, labels: np.ndarray, *, seed
 
 
 def score_space(codes: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> SpaceScores:
-    """kNN (k = 1, 5) and compactness in the full code space (same split as `score_map`)."""
+    """kNN (k = 1, 5), compactness and spread in the full code space (same split as `score_map`)."""
     acc = knn_accuracy(codes, labels, (1, 5), seed=seed)
-    return SpaceScores(acc[1], acc[5], compactness(codes, labels), int(np.asarray(codes).shape[1]))
+    x = np.asarray(codes, dtype=np.float64)
+    spread = float(np.sqrt(((x - x.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    return SpaceScores(acc[1], acc[5], compactness(codes, labels), int(x.shape[1]), spread)

@@ -225,6 +225,8 @@ def test_score_map_and_space_on_separable_blobs():
     assert s.n_fit + s.n_held_out == 180
     space = em.score_space(x, y)
     assert space.knn1 == 1.0 and space.dims == 10
+    square = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]] * 10, dtype=np.float32)  # every code √2 from the mean
+    assert em.score_space(square, np.arange(40) % 2).spread == pytest.approx(np.sqrt(2))
 
 
 # ---- figures and CSV ----------------------------------------------------------------------------

@@ -292,11 +292,11 @@ class MapJob:
 
     def _compute(self) -> bool:
         spec, pts = self.spec, self._points
-        start = time.perf_counter()
         if spec.method == "umap":
             self._wait_for_umap()
             if self.stop_event.is_set():
                 return False
+        start = time.perf_counter()  # the map's own time, not the wait for UMAP's compile
         # Projection takes 90% of the bar, scoring the rest.
         proj = projections.project(pts.codes, spec.method, seed=spec.points.seed, stop=self.stop_event,
                                    progress=lambda f, m: self.report(0.9 * f, m), **spec.param_dict)
@@ -592,7 +592,8 @@ def show_scores(scores: embedding_metrics.MapScores, space: embedding_metrics.Sp
                 f"{space.compactness:.2f} in full space", delta_color="off",
                 help="Mean within-class spread ÷ mean distance between class centres.")
     st.caption(f"Full {space.dims}-dimensional code space: 1-NN {space.knn1:.3f}, 5-NN {space.knn5:.3f}, compactness "
-               f"{space.compactness:.2f}. Map and scores took {seconds:.1f} s.")
+               f"{space.compactness:.2f}; the code cloud's RMS radius is {space.spread:.2f} (a VAE's KL term pulls it "
+               f"towards N(0, I), radius √d = {space.dims ** 0.5:.1f}). Map and scores took {seconds:.1f} s.")
 
 
 def progress_panel(slot: str) -> None:
@@ -637,12 +638,13 @@ def show_selection(rows: list[int], ps: PointSet, settings: backend.Settings, im
         with c3:
             show_neighbours(row, ps, settings, imgs)
         return
-    shown = rows[:200]
-    counts = np.bincount(labels[shown], minlength=len(imgs.classes))
+    chosen = np.asarray(rows)
+    shown = np.sort(np.random.default_rng(0).choice(chosen, 200, replace=False)) if len(chosen) > 200 else chosen
+    counts = np.bincount(labels[chosen], minlength=len(imgs.classes))
     summary = ", ".join(f"{imgs.classes[c]}: {k}" for c, k in enumerate(counts) if k)
     st.image(figures.image_grid(images(imgs, ps.split, indices[shown]), 20, scale=max(1, scale // 2)),
-             caption=f"{len(rows)} selected points{' (first 200 shown)' if len(rows) > 200 else ''} — {summary}",
-             width="stretch")
+             caption=f"{len(rows):,} selected points{' (200 of them at random)' if len(rows) > 200 else ''} — "
+                     f"by class: {summary}", width="stretch")
 
 
 def show_neighbours(row: int, ps: PointSet, settings: backend.Settings, imgs: data.ImageData, k: int = 8) -> None:
