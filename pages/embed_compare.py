@@ -11,7 +11,8 @@ emb.umap_warmup()  # starts compiling UMAP in the background, once per server pr
 st.title("Compare two maps")
 st.caption("Both maps show the same images. The lecture says a VAE's codes are *more compact* than a vanilla "
            "autoencoder's: compare the compactness and kNN numbers under each map. Clicking a class in the legend "
-           "hides it in both maps; a click or lasso in either map selects the same images in both.")
+           "hides it in both maps. Click a point in either map for its nearest neighbours in both code spaces, or lasso "
+           "a group (toolbar) to see its images.")
 imgs = backend.dataset(settings)
 split, n = emb.choose_points("cmp", imgs)
 
