@@ -27,15 +27,23 @@ class PretrainSpec:
     custom: Callable[..., Path] | None = None
 
 
-def _evaluation_metrics(kind: str, model, config, imgs: data.ImageData) -> dict[str, float]:
-    from genviz.evaluation import evaluate_model
+MAX_CURVE_POINTS = 200
 
-    return evaluate_model(kind, model, config, imgs)
+
+def _thin(points: list[dict], keep: int = MAX_CURVE_POINTS) -> list[dict]:
+    """At most `keep` points, always keeping those with held-out metrics and the last one."""
+    if len(points) <= keep:
+        return points
+    stride = len(points) / keep
+    chosen = {int(i * stride) for i in range(keep)} | {len(points) - 1}
+    return [p for i, p in enumerate(points) if i in chosen or any(k.startswith("test_") for k in p)]
 
 
 def build(spec: PretrainSpec, device: str = "cpu", out_dir: Path | None = None,
           log: Callable[[str], None] = lambda s: None) -> Path:
-    """Train one shipped checkpoint and save it; returns its path."""
+    """Train one shipped checkpoint and save it, with its training curve in `extra["curve"]`; returns its path."""
+    from genviz.evaluation import evaluate_model
+
     out_dir = out_dir or checkpoints.SHIPPED_DIR
     if spec.custom is not None:
         return spec.custom(spec, device, out_dir, log)
@@ -46,17 +54,20 @@ def build(spec: PretrainSpec, device: str = "cpu", out_dir: Path | None = None,
     params = TrainParams(**{**kind.default_train, **spec.train})
     split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
     start = time.perf_counter()
-    last = None
-    for last in fit(model, kind.recipe(config), split, params):
-        log(f"{spec.name}: step {last.step}/{last.total_steps} {last.metrics}")
+    curve = []
+    for rec in fit(model, kind.recipe(config), split, params):
+        point = {"step": rec.step, "epoch": round(rec.epoch, 3), **{k: round(v, 4) for k, v in rec.metrics.items()}}
+        point.update({f"test_{k}": round(v, 4) for k, v in rec.test_metrics.items()})
+        curve.append(point)
+        log(f"{spec.name}: step {rec.step}/{rec.total_steps} {rec.metrics} {rec.test_metrics}")
     seconds = time.perf_counter() - start
-    metrics = {f"test_{k}": v for k, v in (last.test_metrics if last else {}).items()}
-    metrics.update(_evaluation_metrics(spec.kind, model, config, imgs))
+    metrics = evaluate_model(spec.kind, model, config, imgs, seed=params.seed)
     if spec.extra_metrics is not None:
         metrics.update(spec.extra_metrics(model, config, imgs, device))
     return checkpoints.save(out_dir / spec.name, model, config, dataset=spec.dataset, metrics=metrics,
-                            epochs=params.epochs, extra={"train_seconds": round(seconds, 2),
-                                                         "train_params": params.__dict__}, half=True)
+                            epochs=params.epochs, half=True,
+                            extra={"train_seconds": round(seconds, 2), "train_params": params.__dict__,
+                                   "curve": _thin(curve)})
 
 
 # Families append their entries (keep the whole checkpoints/ folder under 30 MB).
@@ -69,10 +80,10 @@ PRETRAINED: list[PretrainSpec] = [
 def _autoencoder_entries() -> list[PretrainSpec]:
     """Vanilla, denoising, sparse (L1, KL), VAE and AAE for digits and MNIST, 16/20-D and 2-D latents,
     plus the bottleneck curves (checkpoints/ae-curves-<dataset>.json). About 9 MB in all, fp16."""
-    from genviz.pretrained_autoencoders import build_curves, build_with_history
+    from genviz.pretrained_autoencoders import build_curves
 
     def ae(name: str, kind: str, dataset: str, config: dict, train: dict) -> PretrainSpec:
-        return PretrainSpec(name, kind, dataset, config, train, custom=build_with_history)
+        return PretrainSpec(name, kind, dataset, config, train)
 
     digits = {"epochs": 150, "batch_size": 64, "lr": 2e-3}
     mnist = {"epochs": 20, "batch_size": 128, "lr": 1e-3}

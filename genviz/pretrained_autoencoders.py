@@ -1,7 +1,7 @@
-"""Builders for the shipped autoencoder checkpoints (used by the entries in `genviz/pretrained.py`).
+"""The bottleneck-curve builder for the shipped autoencoder files (used by `genviz/pretrained.py`).
 
-`build_with_history` trains like `pretrained.build` and also keeps the training curve (train losses
-and held-out metrics over steps) in the checkpoint's `extra["curve"]`, which the VAE page draws.
+The autoencoder checkpoints themselves are built by `pretrained.build`, which keeps the training curve
+(train losses and held-out metrics over steps) in `extra["curve"]`, drawn by the VAE page.
 `build_curves` computes the bottleneck / training-set-size curves and writes
 `checkpoints/ae-curves-<dataset>.json`.
 """
@@ -13,43 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from genviz import checkpoints, data, registry
-from genviz.evaluation import evaluate_model
-from genviz.train import TensorSplit, TrainParams, fit
-
-MAX_CURVE_POINTS = 200
-
-
-def _thin(points: list[dict], keep: int = MAX_CURVE_POINTS) -> list[dict]:
-    """At most `keep` points, always keeping those with held-out metrics and the last one."""
-    if len(points) <= keep:
-        return points
-    stride = len(points) / keep
-    chosen = {int(i * stride) for i in range(keep)} | {len(points) - 1}
-    return [p for i, p in enumerate(points) if i in chosen or any(k.startswith("test_") for k in p)]
-
-
-def build_with_history(spec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
-    kind = registry.get(spec.kind)
-    imgs = data.load(spec.dataset, device)
-    config = kind.make_config(imgs.image_shape, imgs.n_classes, **spec.config)
-    model = kind.build(config).to(device)
-    params = TrainParams(**{**kind.default_train, **spec.train})
-    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
-    start = time.perf_counter()
-    curve = []
-    for rec in fit(model, kind.recipe(config), split, params):
-        point = {"step": rec.step, "epoch": round(rec.epoch, 3), **{k: round(v, 4) for k, v in rec.metrics.items()}}
-        point.update({f"test_{k}": round(v, 4) for k, v in rec.test_metrics.items()})
-        curve.append(point)
-        log(f"{spec.name}: step {rec.step}/{rec.total_steps} {rec.metrics} {rec.test_metrics}")
-    seconds = time.perf_counter() - start
-    metrics = evaluate_model(spec.kind, model, config, imgs, seed=params.seed)
-    return checkpoints.save(out_dir / spec.name, model, config, dataset=spec.dataset, metrics=metrics,
-                            epochs=params.epochs, half=True,
-                            extra={"train_seconds": round(seconds, 2), "train_params": params.__dict__,
-                                   "curve": _thin(curve)})
-
+from genviz import data
 
 def build_curves(spec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
     """`spec.config` holds CurveSettings fields; the JSON keeps the settings, the points and the run time."""
