@@ -16,8 +16,46 @@ from typing import Any, Iterator, Protocol
 import torch
 from torch import Tensor, nn
 
-from genviz.config import check_range
+from genviz.config import check_choice, check_range
 from genviz.errors import ConfigError, TrainingDiverged
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether `device` multiplies bfloat16 in hardware: CUDA GPUs from Ampere on, CPUs with
+    AVX512-BF16 or AMX (oneDNN then runs bf16 matmuls and convolutions at about twice fp32's rate)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        cpu = torch.cpu
+        return any(bool(getattr(cpu, probe, lambda: False)()) for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return False
+
+
+def step_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The autocast dtype of training steps, None for plain fp32.
+
+    "bf16" is mixed precision: weights, optimiser state, gradients' accumulation, losses, batch norm
+    and evaluation stay fp32; only matmuls and convolutions take bf16 inputs (torch.autocast).
+    "auto" picks it where the hardware has native bf16 and fp32 elsewhere (emulated bf16 is slower).
+    """
+    if precision == "fp32" or (precision == "auto" and not native_bf16(device)):
+        return None
+    return torch.bfloat16
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+
+def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Optimizer:
+    """Adam with its fused kernel where torch has one (fp32 weights on CPU or CUDA): one pass over the
+    weights instead of a dozen elementwise ops per tensor (≈ 30 % of a step for the MNIST MLP VAE)."""
+    params = list(params)
+    fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.dtype == torch.float32 for p in params)
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)
 
 
 @dataclass(frozen=True)
@@ -31,8 +69,10 @@ class TrainParams:
     log_every: int = 25  # steps between records (and NaN checks)
     max_steps: int | None = None  # stop early after this many steps; 1-2 makes a dry run
     eval_every_epoch: bool = True
+    precision: str = "auto"  # "auto" | "fp32" | "bf16": the arithmetic of training steps (see `step_dtype`)
 
     def __post_init__(self) -> None:
+        check_choice("Precision", self.precision, PRECISIONS)
         check_range("Epochs", self.epochs, 0.01, 10_000)
         check_range("Batch size", self.batch_size, 1, 65_536)
         check_range("Learning rate", self.lr, 1e-7, 10.0)
@@ -78,7 +118,8 @@ class Recipe(Protocol):
     """How one kind of model trains. `step` returns detached scalar tensors (no .item()).
 
     Optional class attributes for the Train page: `preview_caption` (what the preview grid shows)
-    and `preview_nrow` (images per grid row).
+    and `preview_nrow` (images per grid row). An optional method `initialize(model, train_tensors)`
+    sets data-dependent initial values of a freshly built model before its first step.
     """
 
     def optimizers(self, model: nn.Module, params: TrainParams) -> dict[str, torch.optim.Optimizer]: ...
@@ -113,12 +154,15 @@ def fit(
     *,
     stop: threading.Event | None = None,
     preview_data: tuple[Tensor, ...] | None = None,
+    fresh: bool = True,
 ) -> Iterator[TrainRecord]:
     """Train `model` in place, yielding a record every `log_every` steps and at each epoch end.
 
     NaN/inf in the losses is checked at each record: the model is restored to the weights of
     the last good record and `TrainingDiverged` is raised with a sentence saying what to try.
-    Seeded: the same params, model init and data give the same run.
+    Seeded: the same params, model init and data give the same run. `fresh`: the model was just
+    built, so the recipe's `initialize` (if any) may set data-dependent starting values.
+    Training steps run under `params.precision` (see `step_dtype`); evaluation is always fp32.
     """
     device = data.train[0].device
     gen = torch.Generator(device=device).manual_seed(params.seed)
@@ -127,7 +171,10 @@ def fit(
     batch = min(params.batch_size, n)
     steps_total = total_steps(n, params)
     per_epoch = math.ceil(n / batch)
+    if fresh and hasattr(recipe, "initialize"):
+        recipe.initialize(model, data.train)
     optimizers = recipe.optimizers(model, params)
+    dtype = step_dtype(device, params.precision)
     good_state = copy.deepcopy(model.state_dict())
     sums: dict[str, Tensor] = {}
     count = 0
@@ -166,7 +213,8 @@ def fit(
         perm = torch.randperm(n, device=device, generator=gen)
         for i in range(0, n, batch):
             idx = perm[i : i + batch]
-            losses = recipe.step(model, optimizers, tuple(t[idx] for t in data.train), gen)
+            with autocast(device, dtype):
+                losses = recipe.step(model, optimizers, tuple(t[idx] for t in data.train), gen)
             for k, v in losses.items():
                 sums[k] = sums[k] + v if k in sums else v.detach().clone()
             count += 1

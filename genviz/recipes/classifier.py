@@ -7,7 +7,7 @@ from torch import Tensor
 
 from genviz.models.classifier import Classifier, ClassifierConfig
 from genviz.registry import KindSpec, ParamSpec, register
-from genviz.train import TrainParams, batched
+from genviz.train import TrainParams, adam, batched
 
 
 class ClassifierRecipe:
@@ -17,7 +17,7 @@ class ClassifierRecipe:
         self.config = config
 
     def optimizers(self, model, params: TrainParams):
-        return {"model": torch.optim.Adam(model.parameters(), lr=params.lr)}
+        return {"model": adam(model.parameters(), params.lr)}
 
     def step(self, model, optimizers, batch, generator) -> dict[str, Tensor]:
         x, y = batch[0], batch[1]

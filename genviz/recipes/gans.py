@@ -19,7 +19,7 @@ from genviz.errors import CheckpointError, ConfigError, TrainingDiverged
 from genviz.metrics import SampleScores
 from genviz.models.gans import GAN, GANConfig
 from genviz.registry import KindSpec, ParamSpec, register
-from genviz.train import TrainParams
+from genviz.train import TrainParams, adam
 
 BCE_KINDS = ("dcgan", "cgan", "acgan")
 PREVIEW_SAMPLES = 40  # 4 rows of 10: column j is class j for the conditional kinds
@@ -66,8 +66,8 @@ class GANRecipe:
         check_range("A GAN's learning rate", params.lr, 1e-6, 1e-2)
         # Radford et al.: β1 = 0.5; Gulrajani et al. (WGAN-GP): β = (0, 0.9).
         betas = (0.0, 0.9) if self.config.kind == "wgan-gp" else (0.5, 0.999)
-        return {"generator": torch.optim.Adam(model.generator.parameters(), lr=params.lr, betas=betas),
-                "discriminator": torch.optim.Adam(model.discriminator.parameters(), lr=params.lr, betas=betas)}
+        return {"generator": adam(model.generator.parameters(), params.lr, betas),
+                "discriminator": adam(model.discriminator.parameters(), params.lr, betas)}
 
     # --- the losses of one batch --------------------------------------------------------------------
     def discriminator_loss(self, model: GAN, x: Tensor, y: Tensor | None, fake: Tensor, fake_y: Tensor | None,
