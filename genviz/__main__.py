@@ -60,7 +60,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.latent is not None:
         values["latent_dim"] = args.latent
     train_values = {**spec.default_train}
-    for key in ("epochs", "batch_size", "lr", "seed", "max_steps"):
+    for key in ("epochs", "batch_size", "lr", "seed", "max_steps", "precision"):
         if getattr(args, key) is not None:
             train_values[key] = getattr(args, key)
     params = TrainParams(**train_values)  # validated before anything is allocated
@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--max-steps", dest="max_steps", type=int)
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+                   help="arithmetic of training steps: bf16 mixed precision where the hardware has it (auto, the default)")
     p.add_argument("--latent", type=int, help="latent size (shorthand for --set latent_dim=N)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a model setting, e.g. --set beta=4")
     p.add_argument("--device", default=None)

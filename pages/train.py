@@ -24,6 +24,11 @@ with left:
                                        key="train_batch"),
         "lr": st.number_input("Learning rate", min_value=1e-6, max_value=10.0, value=float(defaults["lr"]),
                               format="%.5f", key="train_lr"),
+        "precision": st.segmented_control(
+            "Arithmetic", ["auto", "fp32", "bf16"], default="auto", key="train_precision",
+            help="bf16 mixed precision: matrix products and convolutions in bfloat16, weights, losses and "
+                 "evaluation in float32 — about 1.5× faster on CPUs and GPUs with native bf16. auto uses it where "
+                 "this machine has it.") or "auto",
     }
     if st.button("Train", type="primary", key="train_start", width="stretch"):
         try:

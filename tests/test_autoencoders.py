@@ -239,3 +239,13 @@ def test_training_starts_from_the_mean_image(body, digits):
     if body == "mlp":  # per pixel: decoding z = 0 gives nearly the mean image
         assert (out[0] - mean).abs().mean() < 0.1
     assert after < before
+    # fit applies it to a fresh VAE only (not to a model it continues, nor to the sparse kinds)
+    bias = model.decoder[0][-1].bias if body == "mlp" else None
+    if bias is not None:
+        torch.nn.init.zeros_(bias)
+        list(fit(model, spec.recipe(config), TensorSplit((digits.x_train,), (digits.x_test,)),
+                 TrainParams(max_steps=1, lr=1e-7), fresh=False))
+        assert bias.abs().max() < 1e-3
+        list(fit(model, spec.recipe(config), TensorSplit((digits.x_train,), (digits.x_test,)), TrainParams(max_steps=1, lr=1e-7)))
+        assert bias.min() < -3  # logit of the always-black border pixels
+    assert not hasattr(registry.get("sae-l1").recipe(registry.get("sae-l1").make_config(digits.image_shape, 10)), "initialize")

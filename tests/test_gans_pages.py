@@ -130,6 +130,17 @@ def test_training_dynamics_page_follows_a_live_gan_run():
     at.radio(key="gans_dyn_source").set_value("The live run on the Train page").run()
     _ok(at)
     assert any("live dcgan on digits" in c.value for c in at.caption)
+    # a saved run keeps its fixed-noise grids for the same page
+    at.switch_page("pages/train.py").run()
+    at.text_input(key="train_save_name").set_value("my-dcgan")
+    next(b for b in at.get("form_submit_button") if b.label == "Save").click().run()
+    _ok(at)
+    from genviz import checkpoints
+    from genviz.backend.gans import checkpoint_history
+
+    history = checkpoint_history(checkpoints.load(checkpoints.user_dir() / "my-dcgan.safetensors"))
+    assert history.grids is not None and len(history.grids) == len(history.grid_steps) >= 2
+    assert history.grid_steps[-1] == history.curve[-1]["step"] and history.grids.shape[-2:] == (8, 8)
 
 
 def test_gradient_vanishing_page_runs_live():

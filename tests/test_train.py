@@ -24,8 +24,7 @@ def _split(d):
 def test_loss_decreases_on_digits(digits):
     model, recipe = _ae(digits)
     records = list(fit(model, recipe, _split(digits), TrainParams(epochs=3, lr=3e-3, log_every=5)))
-    # the first record already starts from the mean image (the recipe's output-bias init)
-    assert records[-1].metrics["loss"] < 0.95 * records[0].metrics["loss"]
+    assert records[-1].metrics["loss"] < 0.8 * records[0].metrics["loss"]
     ends = [r for r in records if r.test_metrics]
     assert len(ends) == 3 and ends[-1].test_metrics["loss"] < ends[0].test_metrics["loss"]
     assert records[-1].step == records[-1].total_steps == 36

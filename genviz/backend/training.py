@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from genviz import checkpoints, registry
 from genviz.backend import Settings, catalogue, dataset, session_job, start_job, torch_device
@@ -63,6 +64,18 @@ def current() -> TrainingRun | None:
     return None
 
 
+def progress_grids(history) -> tuple[list[int], Tensor | None]:
+    """About GRID_SNAPSHOTS of a run's fixed-noise previews (geometrically spaced steps) as uint8."""
+    from genviz import gan_experiments as experiments
+
+    records = [r for r in history if r.preview is not None]
+    if not records:
+        return [], None
+    idx = experiments.snapshot_indices([r.step for r in records], experiments.GRID_SNAPSHOTS)
+    grids = torch.stack([records[i].preview[: experiments.GRID_IMAGES] for i in idx])
+    return [records[i].step for i in idx], experiments.grids_to_uint8(grids)
+
+
 def save(training: TrainingRun, name: str) -> Path:
     """Save the finished (or stopped) model under the user's checkpoint folder; refreshes pickers."""
     if training.job.snapshot().running:
@@ -74,12 +87,18 @@ def save(training: TrainingRun, name: str) -> Path:
     snap = training.job.snapshot()
     metrics = evaluate_model(training.kind, training.model, training.config, training.data, seed=training.params.seed)
     last = snap.latest
+    extra: dict[str, Any] = {
+        "train_seconds": round(snap.elapsed, 2), "train_params": training.params.__dict__,
+        "curve": [{"step": r.step, **r.metrics, **{f"test_{k}": v for k, v in r.test_metrics.items()}} for r in snap.history],
+    }
+    tensors = {}
+    if registry.get(training.kind).family == "gan":  # the Training-dynamics page scrubs these grids
+        steps, grids = progress_grids(snap.history)
+        if grids is not None:
+            extra["progress_steps"], tensors["progress_grids"] = steps, grids
     path = checkpoints.save(
         checkpoints.user_dir() / name, training.model, training.config, dataset=training.dataset, metrics=metrics,
-        epochs=round(last.epoch, 3) if last else 0,
-        extra={"train_seconds": round(snap.elapsed, 2), "train_params": training.params.__dict__,
-               "curve": [{"step": r.step, **r.metrics, **{f"test_{k}": v for k, v in r.test_metrics.items()}}
-                         for r in snap.history]},
+        epochs=round(last.epoch, 3) if last else 0, extra=extra, extra_tensors=tensors,
     )
     training.saved_to = path
     catalogue.clear()

@@ -216,7 +216,9 @@ def init_output_bias(decoder: nn.Module, x: Tensor) -> None:
     """Start the decoder at the data's mean image: bias of its last layer = logit(mean pixel) — per
     pixel for an MLP decoder, per channel for a convolutional one — so that the first steps learn
     structure instead of the background level (the "initialise the output bias to the data's
-    marginal" advice; 0.5 nats/image better for the MNIST VAE after 10 epochs, 3 seeds)."""
+    marginal" advice). The VAE recipe uses it: 0.5 nats/image better on MNIST after 10 epochs (3 seeds),
+    0.15 on digits. Not the sparse AEs: with the mean already explained, the L1 penalty switches the
+    codes off early (digits sae-l1: held-out loss 21.3 instead of 16.3 after 60 epochs)."""
     layer = [m for m in decoder.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d))][-1]
     if layer.bias is None:
         return

@@ -39,9 +39,6 @@ class AutoencoderRecipe:
     def optimizers(self, model: nn.Module, params: TrainParams) -> dict[str, torch.optim.Optimizer]:
         return {"model": adam(model.parameters(), params.lr)}
 
-    def initialize(self, model: nn.Module, train: tuple[Tensor, ...]) -> None:
-        init_output_bias(model.decoder, train[0])
-
     def objective(self, model: nn.Module, x: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
         """The training loss ("loss") and its parts for one batch."""
         return {"loss": losses.reconstruction_loss(model(x).recon_logits, x, self.config.loss)}
@@ -122,6 +119,9 @@ class SparseRecipe(AutoencoderRecipe):
 
 class VAERecipe(AutoencoderRecipe):
     """Negative ELBO: reconstruction of a sampled z = μ + σ ⊙ ε, plus β·KL(q(z|x) ‖ N(0, I))."""
+
+    def initialize(self, model: nn.Module, train: tuple[Tensor, ...]) -> None:
+        init_output_bias(model.decoder, train[0])
 
     def objective(self, model, x, generator):
         out = model(x, generator)
