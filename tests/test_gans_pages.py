@@ -117,7 +117,7 @@ def test_training_dynamics_page_follows_a_live_gan_run():
     at.selectbox(key="train_kind").set_value("dcgan").run()
     at.slider(key="train_dcgan_g_width").set_value(8)
     at.slider(key="train_dcgan_d_width").set_value(8)
-    at.number_input(key="train_epochs").set_value(1)
+    at.number_input(key="train_epochs").set_value(3)  # one record (and fixed-noise grid) per epoch
     at.button(key="train_start").click().run()
     deadline = time.time() + 90
     while time.time() < deadline:
