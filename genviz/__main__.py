@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from genviz.config import PRECISIONS
 from genviz.embed_command import add_embed_command
 from genviz.errors import GenvizError
 
@@ -146,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--max-steps", dest="max_steps", type=int)
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+    p.add_argument("--precision", choices=PRECISIONS,
                    help="arithmetic of training steps: bf16 mixed precision where the hardware has it (auto, the default)")
     p.add_argument("--latent", type=int, help="latent size (shorthand for --set latent_dim=N)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a model setting, e.g. --set beta=4")

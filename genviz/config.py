@@ -17,6 +17,9 @@ def check_range(name: str, value: float, low: float, high: float) -> None:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}; got {value:g}.")
 
 
+PRECISIONS = ("auto", "fp32", "bf16")  # TrainParams.precision: the arithmetic of training steps (see genviz.train)
+
+
 def check_choice(name: str, value: str, options: typing.Iterable[str]) -> None:
     options = tuple(options)
     if value not in options:

@@ -110,6 +110,13 @@ def snapshot_indices(steps: list[int], keep: int) -> list[int]:
     return chosen
 
 
+def keep_snapshots(steps: list[int], grids: list[Tensor], keep: int = GRID_SNAPSHOTS) -> tuple[list[int], Tensor]:
+    """About `keep` of a run's fixed-noise grids at geometrically spaced steps (`snapshot_indices`):
+    their steps and the grids stacked (S, N, C, H, W), at most GRID_IMAGES images each."""
+    idx = snapshot_indices(steps, keep)
+    return [steps[i] for i in idx], torch.stack([grids[i][:GRID_IMAGES] for i in idx])
+
+
 def train_with_history(model: GAN, split: TensorSplit, params: TrainParams, *, keep: int = GRID_SNAPSHOTS,
                        stop: threading.Event | None = None, log: Callable[[str], None] = lambda s: None) -> TrainingHistory:
     """Train `model` with the generic trainer, keeping every record's metrics and ~`keep` preview grids."""
@@ -127,8 +134,8 @@ def train_with_history(model: GAN, split: TensorSplit, params: TrainParams, *, k
         grids.append(rec.preview[:GRID_IMAGES])
         log(f"step {rec.step}/{rec.total_steps} " + " ".join(f"{k}={v:.3g}" for k, v in rec.metrics.items()))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    idx = snapshot_indices(steps, keep)
-    return TrainingHistory(curve, [steps[i] for i in idx], torch.stack([grids[i] for i in idx]), seconds, steps[-1], cpu)
+    grid_steps, kept = keep_snapshots(steps, grids, keep)
+    return TrainingHistory(curve, grid_steps, kept, seconds, steps[-1], cpu)
 
 
 def _round(value: float) -> float:

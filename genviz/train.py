@@ -16,11 +16,8 @@ from typing import Any, Iterator, Protocol
 import torch
 from torch import Tensor, nn
 
-from genviz.config import check_choice, check_range
+from genviz.config import PRECISIONS, check_choice, check_range
 from genviz.errors import ConfigError, TrainingDiverged
-
-
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def native_bf16(device: torch.device) -> bool:

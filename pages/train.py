@@ -4,6 +4,7 @@ import streamlit as st
 from genviz import backend, figures, registry
 from genviz.backend import training
 from genviz.backend.widgets import param_widget
+from genviz.config import PRECISIONS
 from genviz.errors import GenvizError
 
 settings = backend.sidebar()
@@ -25,7 +26,7 @@ with left:
         "lr": st.number_input("Learning rate", min_value=1e-6, max_value=10.0, value=float(defaults["lr"]),
                               format="%.5f", key="train_lr"),
         "precision": st.segmented_control(
-            "Arithmetic", ["auto", "fp32", "bf16"], default="auto", key="train_precision",
+            "Arithmetic", PRECISIONS, default="auto", key="train_precision",
             help="bf16 mixed precision: matrix products and convolutions in bfloat16, weights, losses and "
                  "evaluation in float32 — about 1.2–1.4× faster here (CPUs and GPUs with native bf16). auto uses it where "
                  "this machine has it.") or "auto",

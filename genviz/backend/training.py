@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-import torch
 from torch import Tensor, nn
 
 from genviz import checkpoints, registry
@@ -71,9 +70,8 @@ def progress_grids(history) -> tuple[list[int], Tensor | None]:
     records = [r for r in history if r.preview is not None]
     if not records:
         return [], None
-    idx = experiments.snapshot_indices([r.step for r in records], experiments.GRID_SNAPSHOTS)
-    grids = torch.stack([records[i].preview[: experiments.GRID_IMAGES] for i in idx])
-    return [records[i].step for i in idx], experiments.grids_to_uint8(grids)
+    steps, grids = experiments.keep_snapshots([r.step for r in records], [r.preview for r in records])
+    return steps, experiments.grids_to_uint8(grids)
 
 
 def save(training: TrainingRun, name: str) -> Path:
