@@ -47,11 +47,56 @@ def autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
 
+class FusedAdam(torch.optim.Adam):
+    """torch.optim.Adam(fused=True), stepped by calling its fused kernel directly.
+
+    The update, the state and the state dict are torch's own. `Optimizer.step` spends ≈ 0.1 ms per call
+    on bookkeeping (profiler records, grouping tensors by device and dtype, state lookups) — 4 % of an
+    MNIST MLP VAE step on 2 cores — so from the second step on, a plain group (no amsgrad, maximize,
+    capturable or step hooks) goes straight to `torch._fused_adam_`. Anything else takes torch's path.
+    `zero_grad()` likewise sets the gradients to None without a profiler record.
+    """
+
+    def step(self, closure=None):
+        if closure is not None or self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks:
+            return super().step(closure)
+        groups = []
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            states = [self.state.get(p) for p in params]
+            plain = group["fused"] and not (group["amsgrad"] or group["maximize"] or group["capturable"]
+                                            or group["differentiable"] or group["decoupled_weight_decay"])
+            if not plain or not all(states) or isinstance(group["lr"], Tensor):
+                return super().step()  # first step (creates the state) or a setting the shortcut skips
+            groups.append((group, params, states))
+        with torch.no_grad():
+            for group, params, states in groups:
+                if not params:
+                    continue
+                steps = [s["step"] for s in states]
+                torch._foreach_add_(steps, 1)
+                beta1, beta2 = group["betas"]
+                torch._fused_adam_(params, [p.grad for p in params], [s["exp_avg"] for s in states],
+                                   [s["exp_avg_sq"] for s in states], [], steps, lr=group["lr"], beta1=beta1,
+                                   beta2=beta2, weight_decay=group["weight_decay"], eps=group["eps"], amsgrad=False,
+                                   maximize=False)
+        return None
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if not set_to_none:
+            return super().zero_grad(set_to_none=False)
+        for group in self.param_groups:  # what torch does, without its profiler record
+            for p in group["params"]:
+                p.grad = None
+
+
 def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Optimizer:
     """Adam with its fused kernel where torch has one (fp32 weights on CPU or CUDA): one pass over the
     weights instead of a dozen elementwise ops per tensor (≈ 30 % of a step for the MNIST MLP VAE)."""
     params = list(params)
     fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.dtype == torch.float32 for p in params)
+    if fused and len({p.device for p in params}) == 1:
+        return FusedAdam(params, lr=lr, betas=betas, fused=True)
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)
 
 

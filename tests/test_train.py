@@ -131,3 +131,31 @@ def test_autoencoder_steps_backpropagate_the_batch_total(digits):
     mean_loss.backward()
     assert torch.allclose(grad, 32 * model.decoder[0][-1].bias.grad, rtol=1e-4, atol=1e-6)
     assert torch.isclose(terms["loss"], mean_loss.detach())
+
+
+def test_fused_adam_shortcut_steps_exactly_like_torch_adam():
+    """genviz's Adam skips torch's per-step bookkeeping; weights, state and state dict stay torch's own."""
+    import copy
+
+    from genviz.train import FusedAdam, adam
+
+    torch.manual_seed(0)
+    ours = torch.nn.Sequential(torch.nn.Linear(7, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3), torch.nn.Linear(3, 2))
+    theirs = copy.deepcopy(ours)
+    opt = adam(ours.parameters(), 3e-3, (0.5, 0.99))
+    ref = torch.optim.Adam(theirs.parameters(), lr=3e-3, betas=(0.5, 0.99), fused=True)
+    assert isinstance(opt, FusedAdam)
+    for step in range(6):
+        x = torch.randn(16, 7)
+        for net, o in ((ours, opt), (theirs, ref)):
+            o.zero_grad(set_to_none=True)
+            head = net[:3] if step % 2 else net  # the last layer gets no gradient every other step
+            head(x).square().sum().backward()
+            o.step()
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        assert torch.equal(a, b)
+    mine, torch_state = opt.state_dict(), ref.state_dict()
+    assert mine["param_groups"] == torch_state["param_groups"]
+    for k, v in torch_state["state"].items():
+        assert all(torch.equal(v[name], mine["state"][k][name]) for name in ("step", "exp_avg", "exp_avg_sq"))
+    assert int(mine["state"][5]["step"]) == 3  # skipped when it had no gradient, as torch does
