@@ -67,9 +67,10 @@ def kl_to_standard_normal(mu: Tensor, logvar: Tensor, reduction: str = "mean") -
     KL = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1)   (Kingma & Welling 2014, appendix B).
     Zero exactly when μ = 0 and σ = 1; per image, then averaged over the batch unless reduction="none".
     """
-    mu, logvar = mu.float(), logvar.float()  # fp32 even when the encoder ran in bf16
-    per_unit = mu.square() + logvar.exp() - logvar - 1
-    return 0.5 * per_unit.flatten(1).sum(1) if reduction == "none" else 0.5 * per_unit.sum() / len(per_unit)
+    dtype = torch.promote_types(mu.dtype, torch.float32)  # fp32 even when the encoder ran in bf16
+    mu, logvar = mu.to(dtype), logvar.to(dtype)
+    per_image = 0.5 * (mu.square() + logvar.exp() - logvar - 1).flatten(1).sum(1)
+    return per_image if reduction == "none" else per_image.mean()
 
 
 def elbo_loss(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor, beta: float = 1.0, kind: str = "bce",
@@ -81,7 +82,7 @@ def elbo_loss(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor, beta: float
     """
     recon = reconstruction_loss(logits, x, kind, reduction)
     kl = kl_to_standard_normal(mu, logvar, reduction)
-    return ELBOTerms(recon + beta * kl, recon, kl)
+    return ELBOTerms(recon + kl if beta == 1 else recon + beta * kl, recon, kl)
 
 
 def l1_sparsity(z: Tensor, reduction: str = "mean") -> Tensor:

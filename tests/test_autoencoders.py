@@ -80,6 +80,23 @@ def test_kl_to_standard_normal_closed_form():
     assert float(losses.kl_to_standard_normal(torch.zeros(4, 3), torch.zeros(4, 3))) == 0.0
 
 
+def test_kl_is_per_image_with_true_gradients_for_any_latent_shape():
+    """Flat and convolutional latents; float64 stays float64 (so gradcheck is exact); bf16 codes give an fp32
+    KL and bf16 gradients."""
+    for shape in ((5, 3), (3, 2, 2, 2)):
+        mu = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+        logvar = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+        per_image = losses.kl_to_standard_normal(mu, logvar, "none")
+        assert per_image.shape == (shape[0],)
+        assert torch.allclose(per_image, 0.5 * (mu**2 + logvar.exp() - logvar - 1).flatten(1).sum(1))
+        assert torch.autograd.gradcheck(lambda m, v: losses.kl_to_standard_normal(m, v, "none"), (mu, logvar))
+        assert torch.autograd.gradcheck(losses.kl_to_standard_normal, (mu, logvar))
+    codes = torch.randn(4, 6, dtype=torch.bfloat16, requires_grad=True)
+    kl = losses.kl_to_standard_normal(codes, codes)
+    kl.backward()
+    assert kl.dtype == torch.float32 and codes.grad.dtype == torch.bfloat16
+
+
 def test_kl_closed_form_matches_monte_carlo():
     g = torch.Generator().manual_seed(0)
     mu, logvar = torch.tensor([[0.5, -1.0]]), torch.tensor([[-0.5, 0.3]])

@@ -159,3 +159,21 @@ def test_fused_adam_shortcut_steps_exactly_like_torch_adam():
     for k, v in torch_state["state"].items():
         assert all(torch.equal(v[name], mine["state"][k][name]) for name in ("step", "exp_avg", "exp_avg_sq"))
     assert int(mine["state"][5]["step"]) == 3  # skipped when it had no gradient, as torch does
+
+
+def test_fused_adam_runs_step_hooks_once_and_accepts_closures():
+    from genviz.train import adam
+
+    net = torch.nn.Linear(3, 1)
+    opt = adam(net.parameters(), 1e-2)
+    calls = []
+    opt.register_step_post_hook(lambda *_: calls.append(1))
+    for _ in range(3):
+        opt.zero_grad()
+        net(torch.ones(2, 3)).sum().backward()
+        opt.step()
+    assert len(calls) == 3 and all(p.grad is not None for p in net.parameters())
+    opt.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    loss = opt.step(lambda: net(torch.ones(2, 3)).sum().backward() or torch.tensor(1.0))
+    assert float(loss) == 1.0 and len(calls) == 4

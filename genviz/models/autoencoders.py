@@ -184,7 +184,7 @@ class DiagonalGaussian:
     def sample(self, generator: torch.Generator | None = None) -> Tensor:
         """z = μ + σ ⊙ ε with ε ~ N(0, I): the reparameterisation trick keeps z differentiable in μ, σ."""
         eps = torch.randn(self.mu.shape, generator=generator, device=self.mu.device, dtype=self.mu.dtype)
-        return self.mu + self.std * eps
+        return torch.addcmul(self.mu, self.std, eps)
 
     def mode(self) -> Tensor:
         return self.mu
