@@ -227,12 +227,14 @@ def fit(
     count = 0
     step = 0
     start = time.perf_counter()
-    last_time, last_step = start, 0
+    last_step = 0
 
-    def record(test: dict[str, float]) -> TrainRecord:
-        nonlocal last_time, last_step, sums, count
+    def record(test: dict[str, float], trained: float) -> TrainRecord:
+        """`trained`: seconds spent in training steps since the last record (not evaluating, drawing the
+        preview or waiting for the caller between records), so that the rate is the trainer's."""
+        nonlocal last_step, sums, count
         now = time.perf_counter()
-        rate = (step - last_step) * batch / max(now - last_time, 1e-9)
+        rate = (step - last_step) * batch / max(trained, 1e-9)
         means = {k: float(v) / max(count, 1) for k, v in sums.items()}
         preview = None
         if preview_data is not None:
@@ -241,7 +243,7 @@ def fit(
             model.train()
         rec = TrainRecord(step=step, epoch=step / per_epoch, total_steps=steps_total, metrics=means,
                           test_metrics=test, examples_per_s=rate, elapsed=now - start, preview=preview)
-        last_time, last_step, sums, count = now, step, {}, 0
+        last_step, sums, count = step, {}, 0
         return rec
 
     def check_finite() -> None:
@@ -256,6 +258,7 @@ def fit(
         )
 
     model.train()
+    resumed = time.perf_counter()  # when training steps (re)started after the last record
     while step < steps_total:
         perm = torch.randperm(n, device=device, generator=gen)
         for i in range(0, n, batch):
@@ -269,6 +272,7 @@ def fit(
             epoch_end = i + batch >= n
             done = step >= steps_total or (stop is not None and stop.is_set())
             if step % params.log_every == 0 or epoch_end or done:
+                trained = time.perf_counter() - resumed
                 check_finite()
                 test: dict[str, float] = {}
                 if (epoch_end or done) and params.eval_every_epoch and len(data.test[0]):
@@ -282,7 +286,8 @@ def fit(
                             f"Training diverged at step {step} (held-out {bad[0]} is not finite); the model keeps "
                             f"its last good weights. Try a smaller learning rate than {params.lr:g}."
                         )
-                yield record(test)
+                yield record(test, trained)
+                resumed = time.perf_counter()
             if done:
                 model.eval()
                 return

@@ -177,3 +177,18 @@ def test_fused_adam_runs_step_hooks_once_and_accepts_closures():
     assert all(p.grad is None for p in net.parameters())
     loss = opt.step(lambda: net(torch.ones(2, 3)).sum().backward() or torch.tensor(1.0))
     assert float(loss) == 1.0 and len(calls) == 4
+
+
+def test_images_per_second_counts_training_steps_only(digits):
+    """A caller that takes a second between records (a page redrawing, say) does not lower the rate shown;
+    the elapsed time stays the wall clock."""
+    import time
+
+    model, recipe = _ae(digits)
+    records = []
+    for rec in fit(model, recipe, _split(digits), TrainParams(epochs=2, log_every=10**6)):
+        records.append(rec)
+        time.sleep(1.0)
+    window = (records[1].step - records[0].step) * 128  # images trained between the two epoch-end records
+    assert records[1].elapsed > 1.0
+    assert records[1].examples_per_s > 3 * window / 1.0
