@@ -242,8 +242,12 @@ def _run() -> list[dict]:
     ref_epochs = min(EPOCHS, int(os.environ.get("GENVIZ_BENCH_REF_EPOCHS", EPOCHS)))
     runs = [_paired_run(imgs, seed, ref_epochs) for seed in SEEDS]
     images = len(imgs.x_train)
-    rate = EPOCHS * len(SEEDS) * images / sum(sum(r["seconds"]) for r in runs)
-    ref_rate = ref_epochs * len(SEEDS) * images / sum(sum(r["ref_seconds"]) for r in runs)
+
+    def images_per_s(epoch_seconds: list[float]) -> float:
+        return len(epoch_seconds) * images / sum(epoch_seconds)
+
+    rate = images_per_s([s for r in runs for s in r["seconds"]])
+    ref_rate = images_per_s([s for r in runs for s in r["ref_seconds"]])
     losses_, ref_losses = [r["loss"] for r in runs], [r["ref_loss"] for r in runs]
     loss, ref_loss = sum(losses_) / len(runs), sum(ref_losses) / len(runs)
     rows.append({"benchmark": "VAE held-out −ELBO (genviz trainer)", "setting": f"{setting}, mean of seeds {SEEDS}",
@@ -252,7 +256,7 @@ def _run() -> list[dict]:
     rows.append({"benchmark": "VAE training speed (genviz trainer)", "setting": setting, "value": round(rate / images, 3),
                  "unit": "epochs/s", "note": f"{rate:,.0f} images/s; {precision}; {machine}"})
     fp32 = GenvizVAE(imgs, SEEDS[0], precision="fp32")
-    fp32_rate = EPOCHS * images / sum(fp32.epoch() for _ in range(EPOCHS))
+    fp32_rate = images_per_s([fp32.epoch() for _ in range(EPOCHS)])
     rows.append({"benchmark": "VAE training speed (genviz trainer, fp32)", "setting": f"{setting}, seed {SEEDS[0]}",
                  "value": round(fp32_rate / images, 3), "unit": "epochs/s",
                  "note": f"{fp32_rate:,.0f} images/s, held-out −ELBO {fp32.held_out():.2f}; precision=fp32; {machine}"})
@@ -267,7 +271,7 @@ def _run() -> list[dict]:
     rows.append({"benchmark": "reference loop: data pipeline alone", "setting": "iterating the DataLoader, no model",
                  "value": round(data_s, 2), "unit": "s/epoch",
                  "note": f"{100 * data_s * ref_rate / images:.0f} % of its epoch; the rest is fp32 model work"})
-    per_seed = ", ".join(f"{sum(r['ref_seconds']) / len(r['ref_seconds']) / (sum(r['seconds']) / EPOCHS):.2f}" for r in runs)
+    per_seed = ", ".join(f"{images_per_s(r['seconds']) / images_per_s(r['ref_seconds']):.2f}" for r in runs)
     pairs = sorted(r / g for run in runs for g, r in zip(run["seconds"], run["ref_seconds"]))
     rows.append({"benchmark": "genviz / reference images per second", "setting": "same run, epochs alternated",
                  "value": round(rate / ref_rate, 2), "unit": "×",

@@ -11,9 +11,10 @@ from torch import Tensor
 class _BernoulliNLL(torch.autograd.Function):
     """Elementwise −[x log σ(l) + (1−x) log(1−σ(l))] = max(l, 0) − x·l − log σ(|l|), in fp32 or wider.
 
-    The same numbers as `F.binary_cross_entropy_with_logits` (to 1e-7 per pixel), about 4× faster on
-    CPU, where torch's log-sigmoid, softplus and log1p kernels are not vectorised: five vectorised
-    passes (cast, max, x·l, σ, log) instead. The gradient is σ(l) − x.
+    The same numbers as `F.binary_cross_entropy_with_logits` (to 1e-7 per pixel); forward and backward
+    are ≈ 2.4× faster on CPU (MNIST batch of 128, 2 threads), where torch's log-sigmoid, softplus and
+    log1p kernels are not vectorised. Seven vectorised passes (cast, max, x·l, |l|, σ, log, subtract).
+    The gradient is σ(l) − x.
     """
 
     @staticmethod

@@ -28,7 +28,7 @@ with left:
         "precision": st.segmented_control(
             "Arithmetic", PRECISIONS, default="auto", key="train_precision",
             help="bf16 mixed precision: matrix products and convolutions in bfloat16, weights, losses and "
-                 "evaluation in float32 — about 1.2–1.4× faster here (CPUs and GPUs with native bf16). auto uses it where "
+                 "evaluation in float32 — about 1.3–1.8× faster here (CPUs and GPUs with native bf16). auto uses it where "
                  "this machine has it.") or "auto",
     }
     if st.button("Train", type="primary", key="train_start", width="stretch"):
