@@ -27,11 +27,11 @@ DIGITS_BUDGET_S = 10.0
 
 
 class GenvizVAE:
-    """The registry's VAE trained by `genviz.train.fit`, one epoch per `epoch()` call."""
+    """The registry's VAE trained by `genviz.core.train.fit`, one epoch per `epoch()` call."""
 
     def __init__(self, imgs, seed: int = 1, precision: str = "auto"):
-        from genviz import registry
-        from genviz.train import TensorSplit, TrainParams, fit
+        from genviz.core import registry
+        from genviz.core.train import TensorSplit, TrainParams, fit
 
         spec = registry.get("vae")
         config = spec.make_config(imgs.image_shape, 10, latent_dim=20, hidden=400, beta=1.0, loss="bce")
@@ -94,9 +94,9 @@ def _reference_loss(recon_x, x, mu, logvar):
 def _mnist_loader(train: bool, shuffle: bool):
     from torchvision import datasets, transforms
 
-    from genviz import data
+    from genviz.core import data
 
-    root = data._writable_root(data.data_dir(), "MNIST")  # where genviz.data.load already extracted MNIST
+    root = data._writable_root(data.data_dir(), "MNIST")  # where genviz.core.data.load already extracted MNIST
     return torch.utils.data.DataLoader(datasets.MNIST(str(root), train=train, download=False,
                                                       transform=transforms.ToTensor()), batch_size=BATCH, shuffle=shuffle)
 
@@ -159,8 +159,10 @@ def _reference_data_seconds() -> float:
 
 
 def _digits_variants() -> list[dict]:
-    from genviz import data, metrics, registry
-    from genviz.train import TensorSplit, TrainParams, fit
+    from genviz.core import data
+    from genviz.core import scoring as metrics
+    from genviz.core import registry
+    from genviz.core.train import TensorSplit, TrainParams, fit
 
     imgs = data.load("digits")
     scorer = metrics.load_scorer("digits")
@@ -197,8 +199,8 @@ def _digits_variants() -> list[dict]:
 
 
 def _classifiers() -> list[dict]:
-    from genviz import data
-    from genviz.metrics import load_scorer
+    from genviz.core import data
+    from genviz.core.scoring import load_scorer
 
     rows = []
     for name, target in (("digits", 0.95), ("mnist", 0.985)):
@@ -230,8 +232,8 @@ def run() -> list[dict]:
 
 
 def _run() -> list[dict]:
-    from genviz import data
-    from genviz.train import step_dtype
+    from genviz.core import data
+    from genviz.core.train import step_dtype
 
     machine = f"{THREADS} torch thread(s) on 2 CPU cores"
     dtype = step_dtype(torch.device("cpu"), "auto")

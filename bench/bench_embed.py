@@ -24,8 +24,10 @@ ANCHORS = {"tsne": ".94 (t-SNE of pixels)", "umap": ".93 (UMAP of pixels)", "pca
 
 def _checkpoint(kind: str) -> tuple[str, str]:
     """(path, note) of an MNIST checkpoint of `kind`: the shipped one, else one trained here."""
-    from genviz import checkpoints, data, registry
-    from genviz.train import TensorSplit, TrainParams, fit
+    from genviz.core import checkpoints
+    from genviz.core import data
+    from genviz.core import registry
+    from genviz.core.train import TensorSplit, TrainParams, fit
 
     shipped = checkpoints.SHIPPED_DIR / f"{kind}-mnist.safetensors"
     if shipped.exists():
@@ -63,8 +65,8 @@ def _timed(fn):
 
 def _speed(rows: list[dict], codes: np.ndarray, labels: np.ndarray, what: str) -> dict:
     """Cold and warm timings of each method on the same codes; returns {name: coords} for quality rows."""
-    from genviz import embedding_metrics as em
-    from genviz import projections
+    from genviz.embeddings import metrics as em
+    from genviz.embeddings import projections
 
     setting = f"{len(codes):,} MNIST test codes ({what}, {codes.shape[1]}-d)"
     maps = {}
@@ -136,9 +138,9 @@ def _rerun_ms(vae_name: str) -> tuple[float, float]:
 def run() -> list[dict]:
     import torch
 
-    from genviz import embedding_metrics as em
-    from genviz.embed_command import embed, load_codes
-    from genviz.figures.embeddings import braille_thumbnails, map_figure, MapPanel
+    from genviz.embeddings import metrics as em
+    from genviz.embeddings.cli import embed, load_codes
+    from genviz.embeddings.figures import braille_thumbnails, map_figure, MapPanel
 
     torch.set_num_threads(2)
     load_before = os.getloadavg()[0]

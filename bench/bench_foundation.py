@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _epoch_seconds(dataset: str, epochs: int) -> tuple[float, float]:
-    from genviz import data, registry
-    from genviz.train import TensorSplit, TrainParams, fit
+    from genviz.core import data
+    from genviz.core import registry
+    from genviz.core.train import TensorSplit, TrainParams, fit
 
     imgs = data.load(dataset)
     spec = registry.get("ae")

@@ -23,9 +23,10 @@ KINDS = ("dcgan", "cgan", "acgan", "wgan-gp", "sngan")
 
 
 def _shipped_rows() -> list[dict]:
-    from genviz import checkpoints, data
-    from genviz.recipes.gans import generator_scores
-    from genviz.metrics import load_scorer, score_samples
+    from genviz.core import checkpoints
+    from genviz.core import data
+    from genviz.gans.recipes import generator_scores
+    from genviz.core.scoring import load_scorer, score_samples
 
     rows = []
     for dataset in ("mnist", "digits"):
@@ -60,16 +61,16 @@ def _shipped_rows() -> list[dict]:
 
 
 def _dcgan():
-    from genviz.gan_experiments import seeded_model
-    from genviz.models.gans import GANConfig
+    from genviz.gans.experiments import seeded_model
+    from genviz.gans.models import GANConfig
 
     return seeded_model(GANConfig(kind="dcgan", image_shape=(1, 28, 28), n_classes=10), 0)
 
 
 def _genviz_run(imgs, budget: float) -> tuple[torch.nn.Module, int, float]:
-    """genviz.train.fit on the on-device tensors until the budget runs out: (steps, seconds)."""
-    from genviz.recipes.gans import GANRecipe
-    from genviz.train import TensorSplit, TrainParams, fit
+    """genviz.core.train.fit on the on-device tensors until the budget runs out: (steps, seconds)."""
+    from genviz.gans.recipes import GANRecipe
+    from genviz.core.train import TensorSplit, TrainParams, fit
 
     model = _dcgan()
     stop = threading.Event()
@@ -93,7 +94,7 @@ def _reference_run(budget: float) -> tuple[torch.nn.Module, int, float]:
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
-    from genviz import data
+    from genviz.core import data
 
     root = data._writable_root(data.data_dir(), "MNIST")  # the same files genviz reads
     try:
@@ -138,8 +139,8 @@ def _reference_run(budget: float) -> tuple[torch.nn.Module, int, float]:
 
 
 def _budget_rows() -> list[dict]:
-    from genviz import data
-    from genviz.recipes.gans import generator_scores
+    from genviz.core import data
+    from genviz.gans.recipes import generator_scores
 
     try:
         imgs = data.load("mnist")
@@ -148,7 +149,7 @@ def _budget_rows() -> list[dict]:
     rows = []
     note = (f"budget {BUDGET:.0f} s each (GENVIZ_BENCH_GAN_SECONDS; the issue asks 600 s), batch 64, Adam 2e-4, "
             f"same G/D modules and init, {torch.get_num_threads()} torch threads, one run")
-    from genviz.train import step_dtype
+    from genviz.core.train import step_dtype
 
     arith = "bf16 mixed precision" if step_dtype(torch.device("cpu"), "auto") else "fp32"
     for name, run in ((f"genviz trainer (on-device tensors, index batches, {arith}, fused Adam)", lambda: _genviz_run(imgs, BUDGET)),

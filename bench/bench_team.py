@@ -1,6 +1,6 @@
 """Team ability: held-out accuracy / log-loss of ability-only, all-pairs and the factorised model on
 HotS tournament and HotS public (the paper's splits) and Dota 2 (UCI train/test files), with training
-time at the recommended settings (genviz.team.DEFAULT_SETTINGS), plus the pair-sum throughput.
+time at the recommended settings (genviz.team.models.DEFAULT_SETTINGS), plus the pair-sum throughput.
 
 Runs with one torch thread (the machine is shared; one thread is also what the app's training job uses).
 """
@@ -28,7 +28,7 @@ REFERENCE = {  # what the issue quotes for comparison
 
 def _pair_sum_rate(batch: int = 4096, dim: int = 32, steps: int = 30) -> float:
     """Matches per second through forward + backward of the factorised score (both teams of 5)."""
-    from genviz import team
+    from genviz.team import models as team
 
     model = team.TeamModel(team.TeamConfig(n_heroes=111, dim=dim), torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(0)
@@ -43,7 +43,7 @@ def _pair_sum_rate(batch: int = 4096, dim: int = 32, steps: int = 30) -> float:
 
 
 def run() -> list[dict]:
-    from genviz import team
+    from genviz.team import models as team
 
     threads = torch.get_num_threads()
     load_before = os.getloadavg()[0]

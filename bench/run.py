@@ -63,7 +63,7 @@ def record(name: str, rows: list[dict], header: str) -> None:
 
 
 def main(names: list[str]) -> int:
-    from genviz.device import configure_threads
+    from genviz.core.device import configure_threads
 
     configure_threads()
     modules = sorted(HERE.glob("bench_*.py"))

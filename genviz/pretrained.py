@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from genviz import checkpoints, data, registry
-from genviz.train import TensorSplit, TrainParams, fit
+from genviz.core import checkpoints
+from genviz.core import data
+from genviz.core import registry
+from genviz.core.train import TensorSplit, TrainParams, fit
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def _thin(points: list[dict], keep: int = MAX_CURVE_POINTS) -> list[dict]:
 def build(spec: PretrainSpec, device: str = "cpu", out_dir: Path | None = None,
           log: Callable[[str], None] = lambda s: None) -> Path:
     """Train one shipped checkpoint and save it, with its training curve in `extra["curve"]`; returns its path."""
-    from genviz.evaluation import evaluate_model
+    from genviz.core.evaluation import evaluate_model
 
     out_dir = out_dir or checkpoints.SHIPPED_DIR
     if spec.custom is not None:
@@ -80,7 +82,7 @@ PRETRAINED: list[PretrainSpec] = [
 def _autoencoder_entries() -> list[PretrainSpec]:
     """Vanilla, denoising, sparse (L1, KL), VAE and AAE for digits and MNIST, 16/20-D and 2-D latents,
     plus the bottleneck curves (checkpoints/ae-curves-<dataset>.json). About 9 MB in all, fp16."""
-    from genviz.pretrained_autoencoders import build_curves
+    from genviz.autoencoders.pretrained import build_curves
 
     def ae(name: str, kind: str, dataset: str, config: dict, train: dict) -> PretrainSpec:
         return PretrainSpec(name, kind, dataset, config, train)
@@ -129,7 +131,7 @@ def _gan_entries() -> list[PretrainSpec]:
     saturating-vs-non-saturating experiment. About 8 MB in all, fp16."""
 
     def gan(spec: PretrainSpec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
-        from genviz.gan_experiments import build_pretrained
+        from genviz.gans.experiments import build_pretrained
 
         return build_pretrained(spec, device, out_dir, log)
 
@@ -157,8 +159,8 @@ PRETRAINED += _gan_entries()
 
 def _team_entries() -> list[PretrainSpec]:
     """Team-ability models (factorised + both baselines in one fp16 file, a few kB each), trained with
-    the dataset's recommended settings (genviz.team.DEFAULT_SETTINGS); they need the match data."""
-    from genviz.recipes.team import build_pretrained
+    the dataset's recommended settings (genviz.team.models.DEFAULT_SETTINGS); they need the match data."""
+    from genviz.team.recipe import build_pretrained
 
     return [PretrainSpec(f"team-{name}", "team", name, custom=build_pretrained)
             for name in ("hots-tournament", "hots-public", "dota2")]

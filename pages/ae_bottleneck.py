@@ -1,9 +1,10 @@
 """Bottleneck and overfitting: train vs held-out loss as the latent size and the training-set size change."""
 import streamlit as st
 
-from genviz import backend, data
-from genviz.backend import autoencoders as ae_backend
-from genviz.figures import autoencoders as ae_figures
+from genviz import ui as backend
+from genviz.core import data
+from genviz.autoencoders import ui as ae_backend
+from genviz.autoencoders import figures as ae_figures
 
 settings = backend.sidebar()
 st.title("The bottleneck and overfitting")

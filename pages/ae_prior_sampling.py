@@ -1,10 +1,11 @@
 """Sampling from the prior: z ~ N(0, I) through a vanilla AE's decoder and a VAE's, scored by a classifier."""
 import streamlit as st
 
-from genviz import backend, figures
-from genviz.backend import autoencoders as ae_backend
-from genviz.errors import GenvizError
-from genviz.figures import autoencoders as ae_figures
+from genviz import ui as backend
+from genviz.core import figures
+from genviz.autoencoders import ui as ae_backend
+from genviz.core.errors import GenvizError
+from genviz.autoencoders import figures as ae_figures
 
 settings = backend.sidebar()
 st.title("Sampling from the prior")

@@ -1,9 +1,9 @@
 """Sparsity: how L1 and KL penalties make codes sparse, against a vanilla AE."""
 import streamlit as st
 
-from genviz import backend
-from genviz.backend import autoencoders as ae_backend
-from genviz.figures import autoencoders as ae_figures
+from genviz import ui as backend
+from genviz.autoencoders import ui as ae_backend
+from genviz.autoencoders import figures as ae_figures
 
 settings = backend.sidebar()
 st.title("Sparse codes")

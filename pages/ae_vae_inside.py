@@ -1,9 +1,10 @@
 """Inside a VAE: the ELBO split into reconstruction and KL, posterior draws, active units, and β."""
 import streamlit as st
 
-from genviz import backend, figures
-from genviz.backend import autoencoders as ae_backend
-from genviz.figures import autoencoders as ae_figures
+from genviz import ui as backend
+from genviz.core import figures
+from genviz.autoencoders import ui as ae_backend
+from genviz.autoencoders import figures as ae_figures
 
 settings = backend.sidebar()
 st.title("Inside a VAE")

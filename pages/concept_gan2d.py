@@ -1,10 +1,10 @@
 """Concepts · a 2-D GAN trained live: real vs fake points, D's decision map, G's warped grid, gradient arrows."""
 import streamlit as st
 
-from genviz import backend
-from genviz.backend import concepts as gan_lab
-from genviz.errors import GenvizError
-from genviz.figures import concepts as figures
+from genviz import ui as backend
+from genviz.concepts import ui as gan_lab
+from genviz.core.errors import GenvizError
+from genviz.concepts import figures
 
 settings = backend.sidebar()
 st.title("A 2-D GAN, live")

@@ -1,9 +1,10 @@
 """Concepts · the Gaussian generator x = G(z) = Σ^½ z, and a tiny MLP as the generator."""
 import streamlit as st
 
-from genviz import backend, concepts
-from genviz.errors import GenvizError
-from genviz.figures import concepts as figures
+from genviz import ui as backend
+from genviz.concepts import lessons as concepts
+from genviz.core.errors import GenvizError
+from genviz.concepts import figures
 
 settings = backend.sidebar()
 st.title("The Gaussian generator z → Σ^½ z")

@@ -1,9 +1,10 @@
 """Concepts · transposed convolution: output size, weight count, and which input cells feed which outputs."""
 import streamlit as st
 
-from genviz import backend, concepts
-from genviz.errors import GenvizError
-from genviz.figures import concepts as figures
+from genviz import ui as backend
+from genviz.concepts import lessons as concepts
+from genviz.core.errors import GenvizError
+from genviz.concepts import figures
 
 backend.sidebar()
 st.title("Transposed convolution arithmetic")

@@ -2,9 +2,9 @@
 UMAP of one encoder — with one legend, the numbers under each map, and the images behind a selection."""
 import streamlit as st
 
-from genviz import backend
-from genviz.backend import embeddings as emb
-from genviz.errors import GenvizError
+from genviz import ui as backend
+from genviz.embeddings import ui as emb
+from genviz.core.errors import GenvizError
 
 settings = backend.sidebar()
 emb.umap_warmup()  # starts compiling UMAP in the background, once per server process

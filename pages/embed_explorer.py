@@ -2,10 +2,11 @@
 and the images behind the points (hover, click, lasso)."""
 import streamlit as st
 
-from genviz import backend, projections
-from genviz.backend import embeddings as emb
-from genviz.errors import GenvizError
-from genviz.figures.embeddings import explained_variance_figure
+from genviz import ui as backend
+from genviz.embeddings import projections
+from genviz.embeddings import ui as emb
+from genviz.core.errors import GenvizError
+from genviz.embeddings.figures import explained_variance_figure
 
 settings = backend.sidebar()
 emb.umap_warmup()  # starts compiling UMAP in the background, once per server process

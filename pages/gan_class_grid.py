@@ -1,8 +1,9 @@
 """Class grid: rows = classes, columns = shared noise vectors (conditional GAN, AC-GAN)."""
 import streamlit as st
 
-from genviz import backend, figures
-from genviz.backend import gans as gan_backend
+from genviz import ui as backend
+from genviz.core import figures
+from genviz.gans import ui as gan_backend
 
 settings = backend.sidebar()
 st.title("Class grid")

@@ -1,10 +1,11 @@
 """Gradient vanishing: the saturating vs the non-saturating generator loss against a strong discriminator."""
 import streamlit as st
 
-from genviz import backend, figures
-from genviz.backend import gans as gan_backend
-from genviz.errors import GenvizError
-from genviz.figures import gans as gan_figures
+from genviz import ui as backend
+from genviz.core import figures
+from genviz.gans import ui as gan_backend
+from genviz.core.errors import GenvizError
+from genviz.gans import figures as gan_figures
 
 settings = backend.sidebar()
 st.title("Why the saturating loss stalls")

@@ -1,9 +1,10 @@
 """Latent walk: G along a path in noise space, between two noise vectors or along one direction."""
 import streamlit as st
 
-from genviz import backend, figures
-from genviz.backend import gans as gan_backend
-from genviz.figures import gans as gan_figures
+from genviz import ui as backend
+from genviz.core import figures
+from genviz.gans import ui as gan_backend
+from genviz.gans import figures as gan_figures
 
 settings = backend.sidebar()
 st.title("Latent walk")

@@ -1,9 +1,10 @@
 """Training dynamics: D and G losses, D(x) and D(G(z)), G's gradient norm, and the fixed-noise grid over time."""
 import streamlit as st
 
-from genviz import backend, figures
-from genviz.backend import gans as gan_backend
-from genviz.figures import gans as gan_figures
+from genviz import ui as backend
+from genviz.core import figures
+from genviz.gans import ui as gan_backend
+from genviz.gans import figures as gan_figures
 
 settings = backend.sidebar()
 st.title("Training dynamics")

@@ -1,7 +1,7 @@
 """Home: what genviz is, and a map of every page."""
 import streamlit as st
 
-from genviz import backend
+from genviz import ui as backend
 
 settings = backend.sidebar()
 

@@ -1,10 +1,11 @@
 """Team ability: train w_i (ability) + v_iᵀv_j (teamwork) on match data, compare with baselines, look at v_i."""
 import streamlit as st
 
-from genviz import backend, team
-from genviz.backend import team as team_backend
-from genviz.figures import team as team_figures
-from genviz.errors import GenvizError
+from genviz import ui as backend
+from genviz.team import models as team
+from genviz.team import ui as team_backend
+from genviz.team import figures as team_figures
+from genviz.core.errors import GenvizError
 
 settings = backend.sidebar()
 st.title("Team ability")

@@ -1,9 +1,10 @@
 """Match predictor: pick two teams, see P(win) and what each hero and each pair adds to it."""
 import streamlit as st
 
-from genviz import backend, team
-from genviz.backend import team as team_backend
-from genviz.figures import team as team_figures
+from genviz import ui as backend
+from genviz.team import models as team
+from genviz.team import ui as team_backend
+from genviz.team import figures as team_figures
 
 settings = backend.sidebar()
 st.title("Match predictor")

@@ -1,11 +1,13 @@
 """Train: pick a model, set its hyperparameters, train it live, stop, save."""
 import streamlit as st
 
-from genviz import backend, figures, registry
-from genviz.backend import training
-from genviz.backend.widgets import param_widget
-from genviz.config import PRECISIONS
-from genviz.errors import GenvizError
+from genviz import ui as backend
+from genviz.core import figures
+from genviz.core import registry
+from genviz.ui import training
+from genviz.ui.widgets import param_widget
+from genviz.core.config import PRECISIONS
+from genviz.core.errors import GenvizError
 
 settings = backend.sidebar()
 st.title("Train a model")

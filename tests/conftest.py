@@ -30,7 +30,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 @pytest.fixture(scope="session")
 def digits():
-    from genviz import data
+    from genviz.core import data
 
     return data.load("digits")
 
@@ -45,6 +45,6 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(shared_data: Path):
-    from genviz import data
+    from genviz.core import data
 
     return data.load("mnist", root=shared_data)

@@ -71,7 +71,7 @@ def test_train_page_trains_and_saves(tmp_path):
     at.text_input(key="train_save_name").set_value("my-ae")
     next(b for b in at.get("form_submit_button") if b.label == "Save").click().run()
     assert at.success and "my-ae.safetensors" in at.success[0].value
-    from genviz import checkpoints
+    from genviz.core import checkpoints
 
     assert checkpoints.load(checkpoints.user_dir() / "my-ae.safetensors").config.latent_dim == 4
 

@@ -7,10 +7,11 @@ import math
 import pytest
 import torch
 
-from genviz import losses, registry
-from genviz.errors import CheckpointError, ConfigError, TrainingDiverged
-from genviz.models.autoencoders import DiagonalGaussian, corrupt, prior_log_density, sample_prior
-from genviz.train import TensorSplit, TrainParams, fit
+from genviz.autoencoders import losses
+from genviz.core import registry
+from genviz.core.errors import CheckpointError, ConfigError, TrainingDiverged
+from genviz.autoencoders.models import DiagonalGaussian, corrupt, prior_log_density, sample_prior
+from genviz.core.train import TensorSplit, TrainParams, fit
 
 KINDS = ("ae", "dae", "sae-l1", "sae-kl", "vae", "aae")
 SHAPES = ((1, 8, 8), (1, 28, 28), (3, 32, 32))
@@ -209,8 +210,8 @@ def test_hidden_widths_from_an_int_a_string_or_a_tuple():
 
 
 def test_a_non_autoencoder_checkpoint_is_named_for_what_it_is(digits):
-    from genviz import checkpoints
-    from genviz.backend.autoencoders import check_fits
+    from genviz.core import checkpoints
+    from genviz.autoencoders.ui import check_fits
 
     ckpt = checkpoints.load(checkpoints.SHIPPED_DIR / "classifier-digits.safetensors")
     with pytest.raises(CheckpointError, match="is a 'classifier' model .*needs an autoencoder"):
@@ -241,7 +242,7 @@ def test_bernoulli_nll_matches_torch_values_and_gradients():
 
 @pytest.mark.parametrize("body", ["mlp", "conv"])
 def test_training_starts_from_the_mean_image(body, digits):
-    from genviz.models.autoencoders import init_output_bias
+    from genviz.autoencoders.models import init_output_bias
 
     spec = registry.get("vae")
     config = spec.make_config(digits.image_shape, 10, latent_dim=4, hidden=16, body=body)

@@ -8,9 +8,10 @@ import math
 import pytest
 import torch
 
-from genviz import ae_analysis, registry
-from genviz.__main__ import main
-from genviz.train import TensorSplit, TrainParams, fit
+from genviz.autoencoders import analysis as ae_analysis
+from genviz.core import registry
+from genviz.cli import main
+from genviz.core.train import TensorSplit, TrainParams, fit
 
 
 def _trained(kind: str, digits, steps: int = 60, **values):
@@ -120,7 +121,7 @@ def test_cli_refuses_bad_autoencoder_settings(capsys):
 
 
 def test_scores_with_precomputed_real_features_match_the_metrics_module(digits):
-    from genviz import metrics
+    from genviz.core import scoring as metrics
 
     scorer = metrics.load_scorer("digits")
     vae = _trained("vae", digits, steps=20)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from genviz import checkpoints
+from genviz.core import checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {p.stem for p in checkpoints.SHIPPED_DIR.glob("*.safetensors")}

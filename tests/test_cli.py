@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from genviz.__main__ import main
+from genviz.cli import main
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_module_entry_point_runs_in_a_fresh_process(tmp_path):
 
 @pytest.mark.realdata
 def test_evaluate_a_team_checkpoint_uses_its_match_data(capsys, shared_data, monkeypatch):
-    from genviz import checkpoints
+    from genviz.core import checkpoints
 
     monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
     path = checkpoints.SHIPPED_DIR / "team-hots-tournament.safetensors"

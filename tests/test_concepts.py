@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
-from genviz import concepts
-from genviz.concepts import ConvLayer, Gan2dConfig, Gan2dLab
-from genviz.errors import ConfigError, DataFormatError, TrainingDiverged
-from genviz.figures import concepts as figures
+from genviz.concepts import lessons as concepts
+from genviz.concepts.lessons import ConvLayer, Gan2dConfig, Gan2dLab
+from genviz.core.errors import ConfigError, DataFormatError, TrainingDiverged
+from genviz.concepts import figures
 
 ROOT = Path(__file__).resolve().parent.parent
 

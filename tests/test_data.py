@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from genviz import data
-from genviz.errors import DatasetUnavailable
+from genviz.core import data
+from genviz.core.errors import DatasetUnavailable
 
 
 def test_digits_shapes_ranges_and_fixed_split(digits):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from genviz import embedding_metrics as em
-from genviz import projections
-from genviz.errors import CheckpointError, ConfigError, GenvizError
-from genviz.figures import embeddings as fe
+from genviz.embeddings import metrics as em
+from genviz.embeddings import projections
+from genviz.core.errors import CheckpointError, ConfigError, GenvizError
+from genviz.embeddings import figures as fe
 
 
 def _blobs(n_per: int = 60, classes: int = 3, dims: int = 10, spread: float = 0.3, seed: int = 0):
@@ -136,7 +136,7 @@ def test_umap_warm_up_then_a_small_map():
 # ---- codes --------------------------------------------------------------------------------------
 
 def _model(kind: str, image_shape=(1, 8, 8), latent: int = 4):
-    from genviz import registry
+    from genviz.core import registry
 
     spec = registry.get(kind)
     torch.manual_seed(0)
@@ -267,7 +267,7 @@ def test_map_csv_has_coordinates_label_class_and_index():
 # ---- CLI ----------------------------------------------------------------------------------------
 
 def test_cli_embed_writes_the_map_and_prints_its_numbers(tmp_path, capsys):
-    from genviz.__main__ import main
+    from genviz.cli import main
 
     out = tmp_path / "map.csv"
     assert main(["embed", "pixels", "--dataset", "digits", "--method", "pca", "--n", "200", "--out", str(out)]) == 0
@@ -279,8 +279,8 @@ def test_cli_embed_writes_the_map_and_prints_its_numbers(tmp_path, capsys):
 
 
 def test_cli_embed_checkpoint_with_tsne(tmp_path, capsys):
-    from genviz import checkpoints
-    from genviz.__main__ import main
+    from genviz.core import checkpoints
+    from genviz.cli import main
 
     vae, config = _model("vae")
     path = checkpoints.save(tmp_path / "vae", vae, config, dataset="digits")
@@ -291,8 +291,8 @@ def test_cli_embed_checkpoint_with_tsne(tmp_path, capsys):
 
 
 def test_cli_embed_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys):
-    from genviz import checkpoints
-    from genviz.__main__ import main
+    from genviz.core import checkpoints
+    from genviz.cli import main
 
     assert main(["embed", "pixels", "--method", "tsne", "--n", "60", "--perplexity", "30"]) == 2
     assert "Perplexity 30 is out of range" in capsys.readouterr().err

@@ -80,7 +80,7 @@ def test_explorer_tsne_then_bad_perplexity_keeps_the_previous_map():
 
 
 def test_a_rerun_that_only_changes_the_tooltips_recomputes_nothing():
-    from genviz.backend import embeddings as emb
+    from genviz.embeddings import ui as emb
 
     def job(at: AppTest):
         return at.session_state["embed_job:explorer"] if "embed_job:explorer" in at.session_state else None
@@ -95,7 +95,9 @@ def test_a_rerun_that_only_changes_the_tooltips_recomputes_nothing():
 
 
 def _save_autoencoder(kind: str, image_shape: tuple[int, int, int], name: str, *, nan: bool = False) -> None:
-    from genviz import backend, checkpoints, registry
+    from genviz import ui as backend
+    from genviz.core import checkpoints
+    from genviz.core import registry
 
     spec = registry.get(kind)
     torch.manual_seed(0)
@@ -126,7 +128,7 @@ def test_bad_encoders_give_a_sentence_and_the_previous_map_stays(kind, shape, na
 
 
 def test_compare_page_draws_two_maps_with_their_numbers():
-    from genviz import backend
+    from genviz import ui as backend
 
     backend.catalogue.clear()  # forget checkpoints other tests saved in their own GENVIZ_HOME
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -140,7 +142,7 @@ def test_compare_page_draws_two_maps_with_their_numbers():
 
 
 def test_map_job_waits_for_the_umap_warm_up_and_says_so():
-    from genviz.backend import embeddings as emb
+    from genviz.embeddings import ui as emb
 
     class SlowWarmup:
         started = time.time()
@@ -163,7 +165,7 @@ def test_map_job_waits_for_the_umap_warm_up_and_says_so():
 
 
 def test_umap_warm_up_only_under_a_real_server(monkeypatch):
-    from genviz.backend import embeddings as emb
+    from genviz.embeddings import ui as emb
 
     monkeypatch.delenv("GENVIZ_UMAP_WARMUP")
     assert emb.umap_warmup() is None, "no `streamlit run` runtime here"

@@ -8,14 +8,16 @@ import math
 import pytest
 import torch
 
-from genviz import checkpoints, losses, registry
-from genviz.errors import ConfigError, TrainingDiverged
-from genviz.gan_experiments import (class_grid, direction_walk, latent_walk, require_conditional,
+from genviz.core import checkpoints
+from genviz.gans import objectives
+from genviz.core import registry
+from genviz.core.errors import ConfigError, TrainingDiverged
+from genviz.gans.experiments import (class_grid, direction_walk, latent_walk, require_conditional,
                                     run_gradient_vanishing, seeded_model, snapshot_indices, train_with_history)
-from genviz.models.gans import GAN, GAN_KINDS, GANConfig, conv_stages, interpolate_noise, walk_direction
-from genviz.recipes import gans as gan_recipes
-from genviz.recipes.gans import GANRecipe
-from genviz.train import TensorSplit, TrainParams, fit
+from genviz.gans.models import GAN, GAN_KINDS, GANConfig, conv_stages, interpolate_noise, walk_direction
+from genviz.gans import recipes as gan_recipes
+from genviz.gans.recipes import GANRecipe
+from genviz.core.train import TensorSplit, TrainParams, fit
 
 TINY = {"latent_dim": 8, "g_width": 8, "d_width": 8}
 
@@ -109,25 +111,25 @@ def test_conditional_views_refuse_unconditional_models_plainly():
 # --- losses ------------------------------------------------------------------------------------------
 def test_gan_losses_against_hand_computed_values():
     zero = torch.zeros(4)
-    assert float(losses.gan_discriminator_loss(zero, zero)) == pytest.approx(2 * math.log(2))  # D = ½ everywhere
+    assert float(objectives.gan_discriminator_loss(zero, zero)) == pytest.approx(2 * math.log(2))  # D = ½ everywhere
     real, fake = torch.tensor([2.0]), torch.tensor([-1.0])
     sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
     expected = -math.log(sig(2.0)) - math.log(1 - sig(-1.0))
-    assert float(losses.gan_discriminator_loss(real, fake)) == pytest.approx(expected, rel=1e-6)
-    assert float(losses.gan_generator_loss(fake, "saturating")) == pytest.approx(math.log(1 - sig(-1.0)), rel=1e-6)
-    assert float(losses.gan_generator_loss(fake, "non-saturating")) == pytest.approx(-math.log(sig(-1.0)), rel=1e-6)
-    assert float(losses.hinge_discriminator_loss(torch.tensor([0.5, 2.0]), torch.tensor([-3.0, 0.0]))) == pytest.approx(
+    assert float(objectives.gan_discriminator_loss(real, fake)) == pytest.approx(expected, rel=1e-6)
+    assert float(objectives.gan_generator_loss(fake, "saturating")) == pytest.approx(math.log(1 - sig(-1.0)), rel=1e-6)
+    assert float(objectives.gan_generator_loss(fake, "non-saturating")) == pytest.approx(-math.log(sig(-1.0)), rel=1e-6)
+    assert float(objectives.hinge_discriminator_loss(torch.tensor([0.5, 2.0]), torch.tensor([-3.0, 0.0]))) == pytest.approx(
         (0.5 + 0.0) / 2 + (0.0 + 1.0) / 2)
-    assert float(losses.hinge_generator_loss(torch.tensor([1.0, 3.0]))) == pytest.approx(-2.0)
-    assert float(losses.wasserstein_critic_loss(torch.tensor([3.0, 1.0]), torch.tensor([0.5, 0.5]))) == pytest.approx(-1.5)
-    assert float(losses.wasserstein_generator_loss(torch.tensor([0.5, 1.5]))) == pytest.approx(-1.0)
-    assert float(losses.auxiliary_class_loss(torch.zeros(2, 10), torch.tensor([1, 2]))) == pytest.approx(math.log(10))
+    assert float(objectives.hinge_generator_loss(torch.tensor([1.0, 3.0]))) == pytest.approx(-2.0)
+    assert float(objectives.wasserstein_critic_loss(torch.tensor([3.0, 1.0]), torch.tensor([0.5, 0.5]))) == pytest.approx(-1.5)
+    assert float(objectives.wasserstein_generator_loss(torch.tensor([0.5, 1.5]))) == pytest.approx(-1.0)
+    assert float(objectives.auxiliary_class_loss(torch.zeros(2, 10), torch.tensor([1, 2]))) == pytest.approx(math.log(10))
 
 
 def test_saturating_gradient_vanishes_when_d_wins():
     logit = torch.tensor([-9.0], requires_grad=True)  # D(G(z)) = σ(−9) ≈ 1.2e-4
-    (g_sat,) = torch.autograd.grad(losses.gan_generator_loss(logit, "saturating"), logit)
-    (g_ns,) = torch.autograd.grad(losses.gan_generator_loss(logit, "non-saturating"), logit)
+    (g_sat,) = torch.autograd.grad(objectives.gan_generator_loss(logit, "saturating"), logit)
+    (g_ns,) = torch.autograd.grad(objectives.gan_generator_loss(logit, "non-saturating"), logit)
     d = torch.sigmoid(torch.tensor(-9.0))
     assert float(g_sat) == pytest.approx(-float(d), rel=1e-4)  # ∂/∂ℓ log(1 − σ(ℓ)) = −D
     assert float(g_ns) == pytest.approx(-(1 - float(d)), rel=1e-4)  # ∂/∂ℓ −log σ(ℓ) = −(1 − D)
@@ -137,13 +139,13 @@ def test_gradient_penalty_on_a_linear_critic():
     w = torch.tensor([[[[3.0, 4.0]]]])  # critic C(x) = Σ w·x: ∇C = w everywhere, ‖w‖ = 5
     critic = lambda x: (x * w).flatten(1).sum(1)  # noqa: E731
     real, fake = torch.rand(6, 1, 1, 2), torch.rand(6, 1, 1, 2)
-    gp = losses.gradient_penalty(critic, real, fake, weight=10.0, generator=torch.Generator().manual_seed(0))
+    gp = objectives.gradient_penalty(critic, real, fake, weight=10.0, generator=torch.Generator().manual_seed(0))
     assert float(gp) == pytest.approx(10 * (5 - 1) ** 2)
     unit = lambda x: (x * w / 5).flatten(1).sum(1)  # noqa: E731
-    assert float(losses.gradient_penalty(unit, real, fake, mix=torch.full((6,), 0.3))) == pytest.approx(0.0, abs=1e-10)
+    assert float(objectives.gradient_penalty(unit, real, fake, mix=torch.full((6,), 0.3))) == pytest.approx(0.0, abs=1e-10)
     # the penalty is differentiable in the critic's weights: d/dw λ(‖w‖−1)² = 2λ(‖w‖−1) w/‖w‖
     wp = w.clone().requires_grad_(True)
-    gp = losses.gradient_penalty(lambda x: (x * wp).flatten(1).sum(1), real, fake, weight=10.0, mix=torch.rand(6))
+    gp = objectives.gradient_penalty(lambda x: (x * wp).flatten(1).sum(1), real, fake, weight=10.0, mix=torch.rand(6))
     (grad,) = torch.autograd.grad(gp, wp)
     assert torch.allclose(grad, 2 * 10 * 4 * w / 5, rtol=1e-5)
 
@@ -293,7 +295,7 @@ def test_history_keeps_curves_and_geometric_grid_snapshots(digits):
 
 
 def test_checkpoint_round_trip_with_grids(digits, tmp_path):
-    from genviz.gan_experiments import grids_from_storage, grids_to_uint8
+    from genviz.gans.experiments import grids_from_storage, grids_to_uint8
 
     model = seeded_model(tiny("sngan"), 0)
     model.discriminate(torch.rand(4, 1, 8, 8))  # one power iteration changes the u, v buffers
@@ -311,7 +313,7 @@ def test_checkpoint_round_trip_with_grids(digits, tmp_path):
 
 @pytest.mark.parametrize("kind", GAN_KINDS)
 def test_evaluate_reports_quality_keys_for_every_kind(kind, digits):
-    from genviz.evaluation import evaluate_model
+    from genviz.core.evaluation import evaluate_model
 
     model = seeded_model(tiny(kind), 0)
     metrics = evaluate_model(kind, model, model.config, digits)
@@ -321,7 +323,7 @@ def test_evaluate_reports_quality_keys_for_every_kind(kind, digits):
 
 
 def test_cli_train_and_evaluate_a_gan(tmp_path, capsys):
-    from genviz.__main__ import main
+    from genviz.cli import main
 
     out = tmp_path / "g"
     assert main(["train", "acgan", "--dataset", "digits", "--max-steps", "3", "--set", "g_width=8",

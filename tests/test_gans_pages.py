@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from genviz import checkpoints
-from genviz.gan_experiments import grids_to_uint8, seeded_model, train_with_history
-from genviz.models.gans import GANConfig
-from genviz.train import TensorSplit, TrainParams
+from genviz.core import checkpoints
+from genviz.gans.experiments import grids_to_uint8, seeded_model, train_with_history
+from genviz.gans.models import GANConfig
+from genviz.core.train import TensorSplit, TrainParams
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,7 @@ def _save_tiny(kind: str, digits, name: str) -> str:
 
 @pytest.fixture
 def tiny_gans(digits):
-    from genviz.backend import catalogue
+    from genviz.ui import catalogue
 
     labels = {kind: _save_tiny(kind, digits, f"tiny-{kind}") for kind in ("dcgan", "cgan")}
     catalogue.clear()  # the picker's cached catalogue must see this test's GENVIZ_HOME
@@ -135,8 +135,8 @@ def test_training_dynamics_page_follows_a_live_gan_run():
     at.text_input(key="train_save_name").set_value("my-dcgan")
     next(b for b in at.get("form_submit_button") if b.label == "Save").click().run()
     _ok(at)
-    from genviz import checkpoints
-    from genviz.backend.gans import checkpoint_history
+    from genviz.core import checkpoints
+    from genviz.gans.ui import checkpoint_history
 
     history = checkpoint_history(checkpoints.load(checkpoints.user_dir() / "my-dcgan.safetensors"))
     assert history.grids is not None and len(history.grids) == len(history.grid_steps) >= 2

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import time
 
-from genviz.errors import GenvizError
-from genviz.jobs import BackgroundJob
+from genviz.core.errors import GenvizError
+from genviz.core.jobs import BackgroundJob
 
 
 def test_job_publishes_items_and_finishes():

@@ -5,9 +5,9 @@ import threading
 import pytest
 import torch
 
-from genviz import registry
-from genviz.errors import ConfigError, TrainingDiverged
-from genviz.train import TensorSplit, TrainParams, fit
+from genviz.core import registry
+from genviz.core.errors import ConfigError, TrainingDiverged
+from genviz.core.train import TensorSplit, TrainParams, fit
 
 
 def _ae(digits, **values):
@@ -104,7 +104,7 @@ def test_absurd_model_settings_are_rejected(digits):
 
 
 def test_precision_setting_picks_the_autocast_dtype(digits):
-    from genviz.train import native_bf16, step_dtype
+    from genviz.core.train import native_bf16, step_dtype
 
     cpu = torch.device("cpu")
     assert step_dtype(cpu, "fp32") is None
@@ -137,7 +137,7 @@ def test_fused_adam_shortcut_steps_exactly_like_torch_adam():
     """genviz's Adam skips torch's per-step bookkeeping; weights, state and state dict stay torch's own."""
     import copy
 
-    from genviz.train import FusedAdam, adam
+    from genviz.core.train import FusedAdam, adam
 
     torch.manual_seed(0)
     ours = torch.nn.Sequential(torch.nn.Linear(7, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3), torch.nn.Linear(3, 2))
@@ -162,7 +162,7 @@ def test_fused_adam_shortcut_steps_exactly_like_torch_adam():
 
 
 def test_fused_adam_runs_step_hooks_once_and_accepts_closures():
-    from genviz.train import adam
+    from genviz.core.train import adam
 
     net = torch.nn.Linear(3, 1)
     opt = adam(net.parameters(), 1e-2)

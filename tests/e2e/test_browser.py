@@ -364,7 +364,7 @@ def test_train_autoencoder_live_and_save(server: str, tab: Page, genviz_home: Pa
     # The autoencoder: choose it if another model is the default.
     latent = main.locator(".st-key-train_ae_latent_dim")
     if not latent.count():
-        from genviz import registry
+        from genviz.core import registry
 
         open_selectbox(tab.locator(".st-key-train_kind"))
         tab.get_by_role("option").filter(has_text=registry.get("ae").title).first.click()

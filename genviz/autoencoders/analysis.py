@@ -1,0 +1,292 @@
+"""The experiments behind the autoencoder pages: denoising PSNR, code sparsity, active units, ELBO
+per image, posterior draws, interpolation, 2-D manifolds, prior-sample scores, bottleneck curves.
+
+Pure functions of models and tensors (no Streamlit); models are used read-only, under inference mode.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterator, NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from genviz.autoencoders import losses
+from genviz.core import registry
+from genviz.core.data import ImageData
+from genviz.core.scoring import SampleScores, classifier_features, frechet_distance, score_samples
+from genviz.autoencoders.models import corrupt, prior_log_density
+from genviz.core.train import TensorSplit, TrainParams, batched, fit
+
+
+def psnr(x: Tensor, y: Tensor) -> Tensor:
+    """Peak signal-to-noise ratio per image, pixels in [0, 1]: PSNR = 10 log₁₀(1 / MSE) dB (higher = cleaner)."""
+    mse = (x - y).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    return 10 * torch.log10(1.0 / mse)
+
+
+def bce_floor(x: Tensor) -> float:
+    """The lowest BCE any model can reach on grey pixels: Σ_p H(x_p) nats per image (0 for binary images)."""
+    p = x.clamp(1e-6, 1 - 1e-6)
+    return float((-(p * p.log() + (1 - p) * (1 - p).log())).flatten(1).sum(1).mean())
+
+
+@torch.inference_mode()
+def encode_all(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Tensor:
+    """Deterministic codes (N, d) of `x` (μ for a VAE)."""
+    return torch.cat(list(batched(lambda b: model.encode(b), (x,), batch_size)))
+
+
+# ---- denoising ------------------------------------------------------------------------------
+
+
+class DenoisingResult(NamedTuple):
+    clean: Tensor  # (n, C, H, W)
+    noisy: Tensor
+    outputs: dict[str, Tensor]  # model name -> reconstruction of the noisy input
+    psnr: dict[str, float]  # "noisy input" and each model name -> mean PSNR (dB) against the clean images
+
+
+@torch.inference_mode()
+def denoise(models: dict[str, nn.Module], x: Tensor, noise: str, level: float, generator: torch.Generator) -> DenoisingResult:
+    """Corrupt `x` once and let every model reconstruct the same noisy images."""
+    noisy = corrupt(x, noise, level, generator)
+    outputs = {name: m.reconstruct(noisy) for name, m in models.items()}
+    scores = {"noisy input": float(psnr(noisy, x).mean())}
+    scores.update({name: float(psnr(out, x).mean()) for name, out in outputs.items()})
+    return DenoisingResult(x, noisy, outputs, scores)
+
+
+def psnr_vs_noise(models: dict[str, nn.Module], x: Tensor, noise: str, levels: list[float], seed: int) -> dict[str, list[float]]:
+    """Mean PSNR of the noisy input and of each model's output at each noise level (same noise per level)."""
+    curves: dict[str, list[float]] = {}
+    for level in levels:
+        result = denoise(models, x, noise, level, torch.Generator(device=x.device).manual_seed(seed))
+        for name, value in result.psnr.items():
+            curves.setdefault(name, []).append(value)
+    return curves
+
+
+# ---- sparsity -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeStats:
+    codes: np.ndarray  # (N, d) code activations on held-out images
+    unit_means: np.ndarray  # (d,) ρ̂_j, mean activation of each unit
+    near_zero: float  # fraction of all codes with |z| < threshold
+    threshold: float  # absolute threshold used = rel_threshold × max |z|
+    dead_units: int  # units that never exceed the threshold
+
+
+def code_statistics(model: nn.Module, x: Tensor, rel_threshold: float = 0.05) -> CodeStats:
+    """How sparse a model's codes are: |z| below `rel_threshold` × the largest |z| seen counts as zero."""
+    z = encode_all(model, x).float().cpu()
+    threshold = rel_threshold * float(z.abs().max().clamp_min(1e-12))
+    small = z.abs() < threshold
+    return CodeStats(z.numpy(), z.mean(0).numpy(), float(small.float().mean()), threshold,
+                     int(small.all(0).sum()))
+
+
+# ---- VAE inside -----------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def elbo_per_image(model: nn.Module, x: Tensor, generator: torch.Generator, beta: float = 1.0) -> losses.ELBOTerms:
+    """−ELBO per image split into reconstruction and KL (one z sample each), nats."""
+    out = model(x, generator)
+    return losses.elbo_loss(out.recon_logits, x, out.mu, out.logvar, beta, "bce", reduction="none")
+
+
+@torch.inference_mode()
+def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01) -> tuple[int, np.ndarray]:
+    """Active units (Burda et al. 2016): unit u is active when Cov_x(E_q[z_u]) = Var_x(μ_u(x)) > threshold.
+
+    Returns the count and each unit's variance; inactive units carry no information (posterior collapse).
+    """
+    mu = encode_all(model, x).float()
+    var = mu.var(0).cpu().numpy()
+    return int((var > threshold).sum()), var
+
+
+@torch.inference_mode()
+def posterior_draws(model: nn.Module, x: Tensor, n: int, generator: torch.Generator) -> Tensor:
+    """Decode n draws z ~ q(z|x) for one image x (1, C, H, W): the VAE's uncertainty about x."""
+    q = model.posterior(x)
+    mu, logvar = q.mu.expand(n, -1), q.logvar.expand(n, -1)
+    z = type(q)(mu, logvar).sample(generator)
+    return model.decode(z)
+
+
+# ---- latent space ---------------------------------------------------------------------------
+
+
+def lerp(za: Tensor, zb: Tensor, steps: int) -> Tensor:
+    """Linear interpolation z_t = (1 − t) z_a + t z_b for t = 0 … 1 (steps, d)."""
+    t = torch.linspace(0, 1, steps, device=za.device)[:, None]
+    return (1 - t) * za + t * zb
+
+
+def slerp(za: Tensor, zb: Tensor, steps: int) -> Tensor:
+    """Spherical interpolation z_t = sin((1−t)Ω)/sin Ω · z_a + sin(tΩ)/sin Ω · z_b, cos Ω = ẑ_a·ẑ_b
+    (White 2016): keeps ‖z‖ typical of a Gaussian prior instead of cutting through its low-norm centre."""
+    a, b = za.flatten(), zb.flatten()
+    cos = (a @ b / (a.norm() * b.norm()).clamp_min(1e-12)).clamp(-1, 1)
+    omega = torch.arccos(cos)
+    if float(omega) < 1e-4:
+        return lerp(za, zb, steps)
+    t = torch.linspace(0, 1, steps, device=za.device)[:, None]
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+@torch.inference_mode()
+def interpolate(model: nn.Module, xa: Tensor, xb: Tensor, steps: int, mode: str = "linear") -> Tensor:
+    """Decode the path between the codes of two images (1, C, H, W) each → (steps, C, H, W)."""
+    za, zb = model.encode(xa)[0], model.encode(xb)[0]
+    path = slerp(za, zb, steps) if mode == "spherical" else lerp(za, zb, steps)
+    return model.decode(path)
+
+
+def latent_extent(codes: np.ndarray, margin: float = 0.1) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) around the 1st–99th percentile of 2-D codes, with a margin."""
+    lo, hi = np.percentile(codes, 1, axis=0), np.percentile(codes, 99, axis=0)
+    pad = margin * (hi - lo + 1e-6)
+    return float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])
+
+
+@torch.inference_mode()
+def manifold_grid(model: nn.Module, extent: tuple[float, float, float, float], n: int = 15) -> Tensor:
+    """Decode an n×n grid of 2-D codes over `extent`; row 0 is the top (largest z₂) → (n², C, H, W)."""
+    x0, x1, y0, y1 = extent
+    device = next(model.parameters()).device
+    xs = torch.linspace(x0, x1, n, device=device)
+    ys = torch.linspace(y1, y0, n, device=device)
+    grid = torch.stack(torch.meshgrid(ys, xs, indexing="ij")[::-1], -1).reshape(-1, 2)  # (n², 2) as (z1, z2)
+    return model.decode(grid)
+
+
+def prior_density(prior: str, extent: tuple[float, float, float, float], n: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(xs, ys, p(z) on the grid (n, n)) of a 2-D prior, for contour lines."""
+    x0, x1, y0, y1 = extent
+    xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    logp = prior_log_density(prior, torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)).reshape(n, n)
+    return xs.numpy(), ys.numpy(), logp.exp().numpy()
+
+
+# ---- sampling from the prior ----------------------------------------------------------------
+
+
+@torch.inference_mode()
+def prior_samples(model: nn.Module, n: int, generator: torch.Generator, prior: str | None = None) -> Tensor:
+    """Decode n draws from `prior` ("gaussian" = N(0, I)); None = the model's own prior."""
+    if prior is None:
+        return model.sample(n, generator)
+    from genviz.autoencoders.models import sample_prior
+
+    device = next(model.parameters()).device
+    return model.decode(sample_prior(prior, n, model.config.latent_dim, generator, device))
+
+
+def scores_against(scorer: nn.Module, images: Tensor, real_features: Tensor) -> SampleScores:
+    """`metrics.score_samples` with the real images' classifier features computed once by the caller."""
+    feats, probs = classifier_features(scorer, images)
+    counts = torch.bincount(probs.argmax(1), minlength=probs.shape[1]).cpu()
+    covered = int((counts >= max(1, round(0.01 * len(images)))).sum())  # as score_samples counts them
+    return SampleScores(confidence=float(probs.max(1).values.mean()), label_counts=tuple(int(c) for c in counts),
+                        classes_covered=covered, frechet_distance=frechet_distance(feats, real_features))
+
+
+def score_prior_samples(model: nn.Module, scorer: nn.Module, real: Tensor, n: int, seed: int,
+                        prior: str | None = None, real_features: Tensor | None = None) -> tuple[Tensor, SampleScores]:
+    """n decoded prior samples and their classifier scores against `real` images (pass the real images'
+    classifier features as `real_features` to skip recomputing them)."""
+    samples = prior_samples(model, n, torch.Generator(device=real.device).manual_seed(seed), prior)
+    if real_features is None:
+        return samples, score_samples(scorer, samples, real)
+    return samples, scores_against(scorer, samples, real_features)
+
+
+# ---- bottleneck and overfitting curves ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurveSettings:
+    """How each point of a bottleneck curve is trained (a vanilla MLP AE, BCE, Adam)."""
+
+    latent_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    train_sizes: tuple[int, ...] = (25, 50, 100, 200, 400, 800, 1437)
+    small_train: int = 100  # the latent curve is also drawn for this many training images
+    latent_for_sizes: int = 16
+    hidden: int = 256
+    steps: int = 800
+    batch_size: int = 64
+    lr: float = 2e-3
+    seed: int = 0
+
+
+def _curve_point(imgs: ImageData, latent: int, n_train: int, s: CurveSettings, stop: threading.Event | None) -> dict[str, Any]:
+    spec = registry.get("ae")
+    torch.manual_seed(s.seed)
+    config = spec.make_config(imgs.image_shape, imgs.n_classes, latent_dim=latent, hidden=s.hidden)
+    model = spec.build(config).to(imgs.device)
+    recipe = spec.recipe(config)
+    g = torch.Generator().manual_seed(s.seed)
+    idx = torch.randperm(len(imgs.x_train), generator=g)[:n_train].to(imgs.device)
+    split = TensorSplit((imgs.x_train[idx],), (imgs.x_test,))
+    params = TrainParams(epochs=10_000, max_steps=s.steps, batch_size=s.batch_size, lr=s.lr, seed=s.seed,
+                         log_every=10**6, eval_every_epoch=False)
+    for _ in fit(model, recipe, split, params, stop=stop):
+        pass
+    eval_gen = torch.Generator(device=imgs.device).manual_seed(s.seed)
+    train = recipe.evaluate(model, split.train, eval_gen)["loss"]
+    test = recipe.evaluate(model, split.test, eval_gen)["loss"]
+    return {"latent_dim": latent, "n_train": len(idx), "train_loss": round(train, 3), "test_loss": round(test, 3)}
+
+
+def bottleneck_curves(imgs: ImageData, settings: CurveSettings = CurveSettings(),
+                      stop: threading.Event | None = None) -> Iterator[dict[str, Any]]:
+    """Yield one point at a time: train and held-out loss (nats/image) of a vanilla AE
+    (a) against the latent size, with all training images and with `small_train` of them, and
+    (b) against the training-set size at a fixed latent size. Each point has "curve" = latent | latent_small | size."""
+    n_all = len(imgs.x_train)
+    plan = [("latent", d, n_all) for d in settings.latent_sizes]
+    plan += [("latent_small", d, min(settings.small_train, n_all)) for d in settings.latent_sizes]
+    plan += [("size", settings.latent_for_sizes, min(n, n_all)) for n in settings.train_sizes]
+    for curve, d, n in plan:
+        if stop is not None and stop.is_set():
+            return
+        if d >= math.prod(imgs.image_shape):
+            continue
+        yield {"curve": curve, **_curve_point(imgs, d, n, settings, stop)}
+
+
+# ---- β experiment ---------------------------------------------------------------------------
+
+
+def beta_experiment(imgs: ImageData, beta: float, latent_dim: int = 8, epochs: float = 60, seed: int = 0,
+                    stop: threading.Event | None = None) -> Iterator[dict[str, Any]]:
+    """Train a small MLP VAE with weight β on the KL term; yield progress, then a final record with the
+    held-out reconstruction and KL (nats), the number of active units and a few reconstructions and samples."""
+    spec = registry.get("vae")
+    torch.manual_seed(seed)
+    config = spec.make_config(imgs.image_shape, imgs.n_classes, latent_dim=latent_dim, hidden=128, beta=beta)
+    model = spec.build(config).to(imgs.device)
+    recipe = spec.recipe(config)
+    split = TensorSplit((imgs.x_train,), (imgs.x_test,))
+    params = TrainParams(epochs=epochs, batch_size=64, lr=2e-3, seed=seed, log_every=50, eval_every_epoch=False)
+    for rec in fit(model, recipe, split, params, stop=stop):
+        yield {"done": False, "beta": beta, "progress": rec.progress, "recon": rec.metrics.get("recon"),
+               "kl": rec.metrics.get("kl")}
+    model.eval()
+    gen = torch.Generator(device=imgs.device).manual_seed(seed)
+    test = recipe.evaluate(model, split.test, gen)
+    n_active, _ = active_units(model, imgs.x_test)
+    shown = imgs.x_test[:8]
+    with torch.inference_mode():
+        pictures = torch.cat([shown, model.reconstruct(shown), model.sample(8, gen)]).cpu()
+    yield {"done": True, "beta": beta, "progress": 1.0, "test_recon": test["recon"], "test_kl": test["kl"],
+           "test_loss": test["loss"], "active_units": n_active, "latent_dim": latent_dim, "pictures": pictures}

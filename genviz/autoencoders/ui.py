@@ -1,0 +1,374 @@
+"""Cached autoencoder computations for the pages (read-only use of shared checkpoints) and their jobs.
+
+Cached functions take the checkpoint's identity (path + creation time) as their key and the
+checkpoint itself as an unhashed `_ckpt` argument; nothing here mutates a shared model.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from genviz.autoencoders import analysis as ae_analysis
+from genviz.core import checkpoints
+from genviz.autoencoders import losses
+from genviz.core import registry
+from genviz.ui import Settings, catalogue, choose_checkpoint, family_of, session_job, start_job
+from genviz.core.checkpoints import Checkpoint
+from genviz.core.data import ImageData
+from genviz.core.errors import CheckpointError, GenvizError
+from genviz.core.jobs import BackgroundJob
+
+
+def check_fits(ckpt: Checkpoint, imgs: ImageData | None = None, kinds: tuple[str, ...] = ()) -> None:
+    """Raise a one-sentence CheckpointError when `ckpt` is not an autoencoder (of `kinds`) for these images."""
+    if ckpt.family != "autoencoder":
+        raise CheckpointError(f"{ckpt.name} is a '{ckpt.kind}' model ({ckpt.family}); this page needs an autoencoder.")
+    if kinds and ckpt.kind not in kinds:
+        raise CheckpointError(f"{ckpt.name} is a '{ckpt.kind}' model; this part of the page needs one of: {', '.join(kinds)}.")
+    if imgs is not None and tuple(ckpt.config.image_shape) != imgs.image_shape:
+        raise CheckpointError(f"{ckpt.name} was trained on {ckpt.dataset} images of shape {tuple(ckpt.config.image_shape)}; "
+                              f"the '{imgs.name}' dataset has {imgs.image_shape}. Pick a matching dataset.")
+
+
+def _id(ckpt: Checkpoint) -> str:
+    return f"{ckpt.path}|{ckpt.meta.get('created', '')}"
+
+
+# ---- picking a model and the data -----------------------------------------------------------
+
+
+def page_dataset(settings: Settings, needed_for: str = "This page") -> ImageData | None:
+    """The sidebar's dataset, or None after saying plainly that it is missing (no silent fallback: the
+    models picked for that dataset would not fit the digits)."""
+    from genviz.ui import _load_dataset
+
+    try:
+        return _load_dataset(settings.dataset, settings.device)
+    except GenvizError as err:
+        st.warning(f"{err} {needed_for} needs its images: pick **Digits** in the sidebar (always available), "
+                   "or make the files available and reload.", icon="⚠️")
+        return None
+
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _latent_dim(path: str, created: str) -> int | None:
+    try:
+        return int(json.loads(checkpoints.read_metadata(path).get("config", "{}")).get("latent_dim"))
+    except (CheckpointError, TypeError, ValueError, json.JSONDecodeError):
+        return None
+
+
+def pick_autoencoder(label: str, key: str, settings: Settings, kinds: tuple[str, ...] = (), *, prefer: str | None = None,
+                     two_d: bool | None = None, quiet: bool = False) -> Checkpoint | None:
+    """A picker over autoencoder checkpoints for the sidebar's dataset (optionally only 2-D latents, or only
+    the others). Starts on the checkpoint named `prefer` ("{dataset}" filled in) when present; a file that fails to load shows its reason and
+    the last good model stays in use. None (with a message unless `quiet`) when nothing fits."""
+    entries = [c for c in catalogue() if family_of(c.kind) == "autoencoder" and c.dataset == settings.dataset
+               and (not kinds or c.kind in kinds)]
+    if two_d is not None:
+        entries = [c for c in entries if (_latent_dim(str(c.path), c.created) == 2) == two_d]
+    if not entries:
+        if not quiet:
+            what = " / ".join(kinds) if kinds else "autoencoder"
+            st.info(f"No {what}{' 2-D' if two_d else ''} checkpoint for the '{settings.dataset}' dataset yet: train one "
+                    "on the Train page (or with `python -m genviz train`), or pick another dataset in the sidebar.")
+        return None
+    return choose_checkpoint(label, key, settings, entries, prefer=prefer, check=lambda c: check_fits(c, kinds=kinds))
+
+
+# ---- reconstructions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reconstructions:
+    images: torch.Tensor  # inputs then reconstructions (2n, C, H, W), CPU
+    per_image: np.ndarray  # reconstruction loss (BCE, nats) of each shown image
+    test_metrics: dict[str, float]  # the recipe's held-out metrics (loss, and recon/kl for a VAE)
+
+    @property
+    def test_loss(self) -> float:
+        return self.test_metrics["loss"]
+
+
+@st.cache_data(show_spinner="Reconstructing…", max_entries=64)
+def _reconstructions(ckpt_id: str, dataset: str, n: int, seed: int, _ckpt: Checkpoint, _imgs: ImageData) -> Reconstructions:
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(_imgs.x_test), generator=g)[:n].to(_imgs.device)
+    x = _imgs.x_test[idx]
+    model = _ckpt.model
+    with torch.inference_mode():
+        logits = model.decode_logits(model.encode(x))
+        per_image = losses.reconstruction_loss(logits, x, "bce", reduction="none")
+        recipe = registry.get(_ckpt.kind).recipe(_ckpt.config)
+        test = recipe.evaluate(model, (_imgs.x_test, _imgs.y_test), torch.Generator(device=_imgs.device).manual_seed(0))
+    return Reconstructions(torch.cat([x, logits.sigmoid()]).cpu(), per_image.cpu().numpy(), test)
+
+
+def reconstructions(ckpt: Checkpoint, imgs: ImageData, n: int, seed: int) -> Reconstructions:
+    check_fits(ckpt, imgs)
+    return _reconstructions(_id(ckpt), imgs.name, n, seed, ckpt, imgs)
+
+
+# ---- denoising ------------------------------------------------------------------------------
+
+
+def _test_subset(imgs: ImageData, n: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return imgs.x_test[torch.randperm(len(imgs.x_test), generator=g)[:n].to(imgs.device)]
+
+
+@st.cache_data(show_spinner="Denoising…", max_entries=64)
+def _denoise(ids: tuple[str, ...], dataset: str, noise: str, level: float, n: int, seed: int, _models: dict,
+             _imgs: ImageData) -> ae_analysis.DenoisingResult:
+    x = _test_subset(_imgs, n, seed)
+    result = ae_analysis.denoise(_models, x, noise, level, torch.Generator(device=_imgs.device).manual_seed(seed))
+    return ae_analysis.DenoisingResult(result.clean.cpu(), result.noisy.cpu(),
+                                       {k: v.cpu() for k, v in result.outputs.items()}, result.psnr)
+
+
+def denoise(ckpts: dict[str, Checkpoint], imgs: ImageData, noise: str, level: float, n: int, seed: int) -> ae_analysis.DenoisingResult:
+    for c in ckpts.values():
+        check_fits(c, imgs)
+    return _denoise(tuple(_id(c) for c in ckpts.values()) + tuple(ckpts), imgs.name, noise, level, n, seed,
+                    {k: c.model for k, c in ckpts.items()}, imgs)
+
+
+@st.cache_data(show_spinner="Measuring PSNR at every noise level…", max_entries=32)
+def _psnr_curves(ids: tuple[str, ...], dataset: str, noise: str, levels: tuple[float, ...], seed: int, _models: dict,
+                 _imgs: ImageData) -> dict[str, list[float]]:
+    x = _test_subset(_imgs, 500, seed)
+    return ae_analysis.psnr_vs_noise(_models, x, noise, list(levels), seed)
+
+
+def psnr_curves(ckpts: dict[str, Checkpoint], imgs: ImageData, noise: str, levels: tuple[float, ...], seed: int) -> dict[str, list[float]]:
+    return _psnr_curves(tuple(_id(c) for c in ckpts.values()) + tuple(ckpts), imgs.name, noise, levels, seed,
+                        {k: c.model for k, c in ckpts.items()}, imgs)
+
+
+# ---- sparsity -------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Encoding held-out images…", max_entries=64)
+def _code_stats(ckpt_id: str, dataset: str, rel: float, _ckpt: Checkpoint, _imgs: ImageData) -> ae_analysis.CodeStats:
+    return ae_analysis.code_statistics(_ckpt.model, _imgs.x_test[:2000], rel)
+
+
+def code_stats(ckpt: Checkpoint, imgs: ImageData, rel: float) -> ae_analysis.CodeStats:
+    check_fits(ckpt, imgs)
+    return _code_stats(_id(ckpt), imgs.name, rel, ckpt, imgs)
+
+
+# ---- VAE inside -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VAEInside:
+    images: torch.Tensor  # shown inputs then their reconstructions (2n, C, H, W)
+    recon: np.ndarray  # per shown image, nats
+    kl: np.ndarray
+    active: int
+    variances: np.ndarray
+
+
+@st.cache_data(show_spinner="Computing the ELBO…", max_entries=32)
+def _vae_inside(ckpt_id: str, dataset: str, n: int, seed: int, _ckpt: Checkpoint, _imgs: ImageData) -> VAEInside:
+    x = _test_subset(_imgs, n, seed)
+    model = _ckpt.model
+    terms = ae_analysis.elbo_per_image(model, x, torch.Generator(device=_imgs.device).manual_seed(seed))
+    active, var = ae_analysis.active_units(model, _imgs.x_test[:5000])
+    return VAEInside(torch.cat([x, model.reconstruct(x)]).cpu(), terms.recon.cpu().numpy(), terms.kl.cpu().numpy(),
+                     active, var)
+
+
+def vae_inside(ckpt: Checkpoint, imgs: ImageData, n: int, seed: int) -> VAEInside:
+    check_fits(ckpt, imgs, kinds=("vae",))
+    return _vae_inside(_id(ckpt), imgs.name, n, seed, ckpt, imgs)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _posterior_draws(ckpt_id: str, dataset: str, index: int, n: int, seed: int, _ckpt: Checkpoint, _imgs: ImageData) -> torch.Tensor:
+    x = _imgs.x_test[index : index + 1]
+    draws = ae_analysis.posterior_draws(_ckpt.model, x, n, torch.Generator(device=_imgs.device).manual_seed(seed))
+    return torch.cat([x, _ckpt.model.reconstruct(x), draws]).cpu()
+
+
+def posterior_draws(ckpt: Checkpoint, imgs: ImageData, index: int, n: int, seed: int) -> torch.Tensor:
+    """The image, its decoded μ, then n decoded draws z ~ q(z|x)."""
+    check_fits(ckpt, imgs, kinds=("vae",))
+    return _posterior_draws(_id(ckpt), imgs.name, index, n, seed, ckpt, imgs)
+
+
+def training_curve(ckpt: Checkpoint) -> list[dict[str, Any]]:
+    """The training history stored with a checkpoint (list of {step, loss, recon, kl, …}), or []."""
+    extra = ckpt.meta.get("extra") or {}
+    return list(extra.get("curve") or [])
+
+
+BETA_JOB = "ae_beta"
+
+
+def start_beta_run(imgs: ImageData, beta: float, latent_dim: int, epochs: int, seed: int) -> BackgroundJob:
+    def run(stop: threading.Event):
+        yield from ae_analysis.beta_experiment(imgs, beta, latent_dim, epochs, seed, stop)
+
+    return start_job(BETA_JOB, BackgroundJob(run, name=BETA_JOB))
+
+
+def beta_job() -> BackgroundJob | None:
+    return session_job(BETA_JOB)
+
+
+# ---- sampling from the prior ----------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Loading the scoring classifier…", max_entries=8)
+def scorer(dataset: str, device: str):
+    """The shipped classifier for `dataset` (read-only, shared); CheckpointError when none is shipped."""
+    from genviz.core.scoring import load_scorer
+
+    return load_scorer(dataset, device)
+
+
+@st.cache_resource(show_spinner="Classifier features of the test images…", max_entries=8)
+def _real_features(dataset: str, device: str, _imgs: ImageData) -> torch.Tensor:
+    from genviz.core.scoring import classifier_features
+
+    return classifier_features(scorer(dataset, device), _imgs.x_test)[0]
+
+
+@st.cache_data(show_spinner="Sampling and scoring…", max_entries=64)
+def _prior_scores(ckpt_id: str, dataset: str, device: str, n: int, seed: int, prior: str | None, _ckpt: Checkpoint,
+                  _imgs: ImageData):
+    samples, scores = ae_analysis.score_prior_samples(_ckpt.model, scorer(dataset, device), _imgs.x_test, n, seed, prior,
+                                                      real_features=_real_features(dataset, device, _imgs))
+    return samples[:64].cpu(), scores
+
+
+def prior_scores(ckpt: Checkpoint, imgs: ImageData, device: str, n: int, seed: int, prior: str | None = None):
+    """(first 64 samples, SampleScores of n samples) for z from `prior` (None = the model's own prior)."""
+    check_fits(ckpt, imgs)
+    return _prior_scores(_id(ckpt), imgs.name, device, n, seed, prior, ckpt, imgs)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _prior_samples(ckpt_id: str, device: str, n: int, seed: int, _ckpt: Checkpoint) -> torch.Tensor:
+    gen = torch.Generator(device=next(_ckpt.model.parameters()).device).manual_seed(seed)
+    return ae_analysis.prior_samples(_ckpt.model, n, gen).cpu()
+
+
+def prior_samples(ckpt: Checkpoint, device: str, n: int, seed: int) -> torch.Tensor:
+    """n decoded draws from the model's prior; needs no data (for datasets that are absent or unscored)."""
+    check_fits(ckpt)
+    return _prior_samples(_id(ckpt), device, n, seed, ckpt)
+
+
+@st.cache_data(show_spinner="Scoring real images…", max_entries=8)
+def real_scores(dataset: str, device: str, n: int, seed: int, _imgs: ImageData):
+    """Scores of n real training images against the test images: the best a model could hope for."""
+    g = torch.Generator().manual_seed(seed)
+    x = _imgs.x_train[torch.randperm(len(_imgs.x_train), generator=g)[:n].to(_imgs.device)]
+    return ae_analysis.scores_against(scorer(dataset, device), x, _real_features(dataset, device, _imgs))
+
+
+# ---- latent space ---------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _interpolation(ckpt_id: str, dataset: str, a: int, b: int, steps: int, mode: str, _ckpt: Checkpoint,
+                   _imgs: ImageData) -> torch.Tensor:
+    return ae_analysis.interpolate(_ckpt.model, _imgs.x_test[a : a + 1], _imgs.x_test[b : b + 1], steps, mode).cpu()
+
+
+def interpolation(ckpt: Checkpoint, imgs: ImageData, a: int, b: int, steps: int, mode: str) -> torch.Tensor:
+    check_fits(ckpt, imgs)
+    return _interpolation(_id(ckpt), imgs.name, a, b, steps, mode, ckpt, imgs)
+
+
+@dataclass(frozen=True)
+class Latent2D:
+    codes: np.ndarray  # (N, 2)
+    labels: np.ndarray
+    extent: tuple[float, float, float, float]  # codes and the prior's bulk
+    grid_extent: tuple[float, float, float, float]  # the codes only (where the manifold grid is decoded)
+    density: tuple[np.ndarray, np.ndarray, np.ndarray]  # the prior on that extent
+    grid: torch.Tensor  # decoded manifold (n², C, H, W)
+
+
+@st.cache_data(show_spinner="Encoding held-out images…", max_entries=32)
+def _latent_2d(ckpt_id: str, dataset: str, grid_n: int, _ckpt: Checkpoint, _imgs: ImageData) -> Latent2D:
+    model = _ckpt.model
+    x, y = _imgs.x_test[:3000], _imgs.y_test[:3000]
+    codes = ae_analysis.encode_all(model, x).float().cpu().numpy()
+    x0, x1, y0, y1 = ae_analysis.latent_extent(codes)
+    # Always show the prior's bulk too, so the codes can be compared with it.
+    extent = (min(x0, -3.5), max(x1, 3.5), min(y0, -3.5), max(y1, 3.5))
+    prior = getattr(model, "prior", "gaussian")
+    grid_extent = ae_analysis.latent_extent(codes, 0.0)
+    grid = ae_analysis.manifold_grid(model, grid_extent, grid_n).cpu()
+    return Latent2D(codes, y.cpu().numpy(), extent, grid_extent, ae_analysis.prior_density(prior, extent), grid)
+
+
+def latent_2d(ckpt: Checkpoint, imgs: ImageData, grid_n: int) -> Latent2D:
+    check_fits(ckpt, imgs)
+    if ckpt.config.latent_dim != 2:
+        raise CheckpointError(f"{ckpt.name} has a {ckpt.config.latent_dim}-D latent space; this view needs a 2-D one.")
+    return _latent_2d(_id(ckpt), imgs.name, grid_n, ckpt, imgs)
+
+
+# ---- bottleneck curves ----------------------------------------------------------------------
+
+CURVES_JOB = "ae_curves"
+
+
+def curves_path(dataset: str) -> Path:
+    return checkpoints.SHIPPED_DIR / f"ae-curves-{dataset}.json"
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def shipped_curves(dataset: str) -> dict[str, Any] | None:
+    """The precomputed bottleneck / training-size curves for `dataset`, or None when not shipped."""
+    path = curves_path(dataset)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def pixel_entropy(dataset: str, _imgs: ImageData) -> float:
+    return ae_analysis.bce_floor(_imgs.x_test)
+
+
+def digits(settings: Settings) -> ImageData:
+    """The bundled digits on the sidebar's device (live experiments always run on them)."""
+    from genviz.ui import _load_dataset
+
+    return _load_dataset("digits", settings.device)
+
+
+def start_curves_job(imgs: ImageData, steps: int) -> BackgroundJob:
+    settings = ae_analysis.CurveSettings(steps=steps)
+
+    def run(stop: threading.Event):
+        yield from ae_analysis.bottleneck_curves(imgs, settings, stop)
+
+    return start_job(CURVES_JOB, BackgroundJob(run, name=CURVES_JOB))
+
+
+def curves_job() -> BackgroundJob | None:
+    return session_job(CURVES_JOB)
+
+
+def stack_rows(rows: list[torch.Tensor]) -> torch.Tensor:
+    """Concatenate equal-length image batches so `image_grid(nrow=len(row))` shows one per row."""
+    return torch.cat([r.cpu() for r in rows])

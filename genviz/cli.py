@@ -1,0 +1,254 @@
+"""The genviz command line: `python -m genviz {train,evaluate,checkpoints,pretrain,...}`.
+
+Progress goes to stderr, results to stdout (JSON where a script would read them). A user error
+is one sentence on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from genviz.core.config import PRECISIONS
+from genviz.embeddings.cli import add_embed_command
+from genviz.core.errors import GenvizError
+
+
+def _progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _param_value(raw: str, kind: str) -> Any:
+    if kind == "int":
+        return int(raw)
+    if kind in ("float", "log"):
+        return float(raw)
+    if kind == "bool":
+        return raw.lower() in ("1", "true", "yes", "on")
+    return raw
+
+
+def _parse_sets(spec, items: list[str]) -> dict[str, Any]:
+    """`--set name=value` pairs, typed by the kind's ParamSpecs (unknown names are refused)."""
+    from genviz.core.errors import ConfigError
+
+    params = {p.name: p for p in spec.params}
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or name not in params:
+            raise ConfigError(f"--set {item!r}: use name=value with a name from: {', '.join(params) or '(none)'}.")
+        try:
+            out[name] = _param_value(raw, params[name].kind)
+        except ValueError:
+            raise ConfigError(f"--set {item!r}: '{raw}' is not a valid {params[name].kind} value.") from None
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from genviz.core import checkpoints
+    from genviz.core import data
+    from genviz.core import device
+    from genviz.core import registry
+    from genviz.core.evaluation import evaluate_model
+    from genviz.core.train import TensorSplit, TrainParams, fit
+
+    spec = registry.get(args.kind)
+    dev = device.pick(args.device)
+    device.configure_threads(args.threads)
+    values = {p.name: p.default for p in spec.params}
+    values.update(_parse_sets(spec, args.set or []))
+    if args.latent is not None:
+        values["latent_dim"] = args.latent
+    train_values = {**spec.default_train}
+    for key in ("epochs", "batch_size", "lr", "seed", "max_steps", "precision"):
+        if getattr(args, key) is not None:
+            train_values[key] = getattr(args, key)
+    params = TrainParams(**train_values)  # validated before anything is allocated
+    imgs = data.load(args.dataset, dev)
+    config = spec.make_config(imgs.image_shape, imgs.n_classes, **values)
+    model = spec.build(config).to(dev)
+    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
+    start = time.perf_counter()
+    for rec in fit(model, spec.recipe(config), split, params):
+        test = " ".join(f"test_{k}={v:.4g}" for k, v in rec.test_metrics.items())
+        train = " ".join(f"{k}={v:.4g}" for k, v in rec.metrics.items())
+        _progress(f"step {rec.step}/{rec.total_steps} epoch {rec.epoch:.2f} {train} {test} ({rec.examples_per_s:.0f}/s)")
+    seconds = time.perf_counter() - start
+    metrics = evaluate_model(args.kind, model, config, imgs, seed=params.seed)
+    out = checkpoints.save(args.out, model, config, dataset=args.dataset, metrics=metrics, epochs=params.epochs,
+                           extra={"train_seconds": round(seconds, 2), "train_params": params.__dict__})
+    print(json.dumps({"path": str(out), "kind": args.kind, "dataset": args.dataset, "seconds": round(seconds, 2),
+                      "metrics": metrics}))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from genviz.core import checkpoints
+    from genviz.core import data
+    from genviz.core import device
+    from genviz.core import registry
+    from genviz.core.evaluation import evaluate_model
+
+    dev = device.pick(args.device)
+    device.configure_threads()
+    ckpt = checkpoints.load(args.path, dev)
+    spec = registry.get(ckpt.kind)
+    if spec.evaluate_checkpoint is not None:
+        metrics = spec.evaluate_checkpoint(ckpt, dev)
+    else:
+        metrics = evaluate_model(ckpt.kind, ckpt.model, ckpt.config, data.load(ckpt.dataset, dev))
+    print(json.dumps({"path": str(ckpt.path), "kind": ckpt.kind, "dataset": ckpt.dataset, **metrics}))
+    return 0
+
+
+def cmd_checkpoints(args: argparse.Namespace) -> int:
+    from genviz.core import checkpoints
+
+    dirs = [Path(d) for d in args.dir] if args.dir else None
+    items = checkpoints.catalogue(dirs)
+    if args.json:
+        print(json.dumps([{"path": str(c.path), "kind": c.kind, "dataset": c.dataset, "metrics": c.metrics,
+                           "created": c.created, "shipped": c.shipped} for c in items]))
+        return 0
+    for c in items:
+        nums = ", ".join(f"{k}={v:.4g}" for k, v in c.metrics.items() if isinstance(v, (int, float)))
+        print(f"{c.path}\t{c.kind}\t{c.dataset}\t{nums}")
+    if not items:
+        print("No checkpoints found.", file=sys.stderr)
+    return 0
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from genviz import pretrained
+    from genviz.core import device
+
+    dev = str(device.pick(args.device))
+    device.configure_threads(args.threads)
+    specs = list(pretrained.select(args.only))
+    if not specs:
+        from genviz.core.errors import ConfigError
+
+        raise ConfigError(f"No shipped checkpoint matches {args.only}; see genviz/pretrained.py for names.")
+    total = time.perf_counter()
+    for spec in specs:
+        start = time.perf_counter()
+        path = pretrained.build(spec, dev, Path(args.out) if args.out else None, log=_progress if args.verbose else lambda s: None)
+        print(json.dumps({"name": spec.name, "path": str(path), "seconds": round(time.perf_counter() - start, 1)}), flush=True)
+    _progress(f"rebuilt {len(specs)} checkpoint(s) in {time.perf_counter() - total:.0f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m genviz", description="Train, evaluate and inspect generative models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model and save a checkpoint")
+    p.add_argument("kind", help="model kind, e.g. ae, vae, dcgan (see genviz/core/registry.py)")
+    p.add_argument("--dataset", default="digits")
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--batch-size", dest="batch_size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--max-steps", dest="max_steps", type=int)
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="arithmetic of training steps: bf16 mixed precision where the hardware has it (auto, the default)")
+    p.add_argument("--latent", type=int, help="latent size (shorthand for --set latent_dim=N)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a model setting, e.g. --set beta=4")
+    p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", required=True, help="checkpoint path (.safetensors added if missing)")
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("evaluate", help="print a checkpoint's held-out metrics as JSON")
+    p.add_argument("path")
+    p.add_argument("--device", default=None)
+    p.set_defaults(fn=cmd_evaluate)
+
+    p = sub.add_parser("checkpoints", help="list shipped and saved checkpoints")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--dir", action="append", help="look only in this folder (repeatable)")
+    p.set_defaults(fn=cmd_checkpoints)
+
+    p = sub.add_parser("pretrain", help="rebuild the shipped checkpoints (see genviz/pretrained.py)")
+    p.add_argument("--only", nargs="*", help="names or kinds to rebuild (default: all)")
+    p.add_argument("--out", help="folder (default: the repo's checkpoints/)")
+    p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(fn=cmd_pretrain)
+
+    for add in EXTRA_COMMANDS:
+        add(sub)
+    return parser
+
+
+def cmd_team(args: argparse.Namespace) -> int:
+    """Train ability-only, all-pairs and the factorised team model on one split; print one JSON object."""
+    from genviz.core import device
+    from genviz.team import models as team
+
+    device.configure_threads(args.threads)
+    if args.csv:
+        roster = team.game_roster(args.dataset) if args.dataset else None
+        matches = team.load_csv(Path(args.csv), roster=roster, name=Path(args.csv).stem)
+    else:
+        matches = team.load_matches(args.dataset or "hots-tournament")
+    overrides = {k: getattr(args, k) for k in ("dim", "l2", "epochs", "lr", "batch_size", "seed")
+                 if getattr(args, k) is not None}
+    settings = team.default_settings(matches.name, **overrides)
+    import torch._dynamo  # noqa: F401  (torch.optim imports it on first use, ≈3 s once: keep it out of "seconds")
+
+    result = None
+    for item in team.train_models(matches, settings):
+        if isinstance(item, team.TeamProgress) and item.record.test_metrics and args.verbose:
+            m = item.record.test_metrics
+            _progress(f"{item.label}: epoch {item.record.epoch:.0f} test accuracy {m['accuracy']:.4f} "
+                      f"log-loss {m['logloss']:.4f}")
+        result = item
+    summary = result.summary()
+    if args.out:
+        summary["path"] = str(team.save_result(args.out, result))
+    print(json.dumps(summary))
+    return 0
+
+
+def _add_team_command(sub: Any) -> None:
+    p = sub.add_parser("team", help="train the team-ability model and its baselines on match data")
+    p.add_argument("--dataset", choices=["hots-tournament", "hots-public", "dota2"],
+                   help="match data (default hots-tournament); with --csv: the game whose hero ids the CSV uses")
+    p.add_argument("--csv", help="your own matches: team1_1..team1_K, team2_1..team2_K, winner (1/2)[, split]")
+    p.add_argument("--dim", type=int, help="teamwork dimension d (default: per dataset)")
+    p.add_argument("--l2", type=float, help="L2 weight λ on w and v")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--batch-size", dest="batch_size", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", help="also save the model (+ baselines) as a checkpoint here")
+    p.add_argument("-v", "--verbose", action="store_true", help="per-epoch progress on stderr")
+    p.set_defaults(fn=cmd_team)
+
+
+# Other areas add subcommands here: each function takes the subparsers object and registers one
+# parser with `set_defaults(fn=...)`.
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_team_command, add_embed_command]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except GenvizError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,664 @@
+"""The Streamlit side of the Embeddings pages: cached codes, maps computed off the script thread
+with visible progress, a shared store of finished maps, and the UMAP warm-up.
+
+- Codes of the chosen points are `st.cache_data`, keyed by (checkpoint path, mtime, dataset,
+  split, n, seed, code kind).
+- A map (projection + its scores) is computed by a `MapJob` thread of the session, which reports
+  progress the page polls from a fragment; finished maps go into one `MapStore` shared by all
+  sessions (`st.cache_resource`), keyed by the same values plus method and parameters. Going
+  back to a map, or a rerun that only changes colouring or a selection, recomputes nothing.
+- umap-learn compiles its numba code on the first fit of every process (≈37 s). A background
+  thread warms it up once per server process, from the first page that calls `umap_warmup()`;
+  a UMAP request that arrives earlier waits for it and says so.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable
+
+import numpy as np
+import streamlit as st
+import torch
+
+from genviz import ui as backend
+from genviz.core import data
+from genviz.embeddings import metrics as embedding_metrics
+from genviz.embeddings import projections
+from genviz.core.checkpoints import Checkpoint
+from genviz.core.errors import GenvizError
+
+UMAP_COMPILE_SECONDS = 37.0  # measured alone on 2 cores (FACTS.md); used only to estimate progress
+SPLITS = {"test": "held-out (test)", "train": "training"}
+
+
+# ---- what is mapped ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """Where the codes come from: raw pixels (path "") or a checkpoint's encoder."""
+
+    path: str = ""
+    mtime: float = 0.0
+    name: str = "raw pixels"
+    code: str = "mean"
+    decodes: bool = False
+
+    @property
+    def pixels(self) -> bool:
+        return not self.path
+
+    @property
+    def title(self) -> str:
+        if self.pixels:
+            return "raw pixels"
+        return f"{self.name} · {'z sample' if self.code == 'sample' else 'μ'}"
+
+
+@dataclass(frozen=True)
+class PointSet:
+    source: Source
+    dataset: str
+    split: str
+    n: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    points: PointSet
+    method: str
+    params: tuple[tuple[str, Any], ...]
+
+    @property
+    def param_dict(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    @property
+    def title(self) -> str:
+        p = self.param_dict
+        detail = {"pca": "", "tsne": f" (perplexity {p.get('perplexity', 0):g})",
+                  "umap": f" (n_neighbors {p.get('n_neighbors', 0)}, min_dist {p.get('min_dist', 0):g})"}[self.method]
+        return f"{projections.METHODS[self.method]}{detail} of {self.points.source.title}"
+
+
+def make_spec(points: PointSet, method: str, params: dict[str, Any]) -> MapSpec:
+    """A validated request (bad parameters raise their ConfigError sentence here, before any work)."""
+    checked = projections.check_params(method, points.n, params)
+    return MapSpec(points, method, tuple(sorted(checked.items())))
+
+
+@dataclass(frozen=True)
+class Points:
+    codes: np.ndarray  # (n, d) float32
+    labels: np.ndarray  # (n,)
+    indices: np.ndarray  # (n,) positions in the dataset split
+
+
+@dataclass(frozen=True)
+class MapResult:
+    projection: projections.Projection
+    scores: embedding_metrics.MapScores  # of components (0, 1)
+    space: embedding_metrics.SpaceScores
+    seconds: float  # projection + scores
+
+
+def split_images(imgs: data.ImageData, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    return (imgs.x_test, imgs.y_test) if split == "test" else (imgs.x_train, imgs.y_train)
+
+
+def source_from(ckpt: Checkpoint | None, code: str = "mean") -> Source:
+    if ckpt is None:
+        return Source()
+    path = str(ckpt.path)
+    mtime = os.path.getmtime(path) if os.path.exists(path) else 0.0
+    code = code if projections.has_posterior(ckpt.model) else "mean"
+    return Source(path, mtime, ckpt.name, code, callable(getattr(ckpt.model, "decode", None)))
+
+
+@st.cache_data(show_spinner="Encoding the points…", max_entries=12)
+def _points(path: str, mtime: float, dataset: str, split: str, n: int, seed: int, code: str,
+            _model: Any, _imgs: data.ImageData) -> Points:
+    x, y = split_images(_imgs, split)
+    labels = y.cpu().numpy()
+    idx = projections.stratified_indices(labels, n, seed)
+    chosen = x[torch.as_tensor(idx, device=x.device)]
+    codes = projections.pixel_codes(chosen) if not path else projections.encoder_codes(_model, chosen, code=code,
+                                                                                         seed=seed)
+    return Points(codes, labels[idx], idx)
+
+
+def points(ps: PointSet, ckpt: Checkpoint | None, imgs: data.ImageData) -> Points:
+    """The codes, labels and dataset indices of a point set (cached)."""
+    if not ps.source.pixels:
+        projections.check_encoder(ckpt.model, ckpt.config, imgs.image_shape, ckpt.name, imgs.name)
+    return _points(ps.source.path, ps.source.mtime, ps.dataset, ps.split, ps.n, ps.seed, ps.source.code,
+                   None if ckpt is None else ckpt.model, imgs)
+
+
+# ---- UMAP warm-up ------------------------------------------------------------------------------
+
+class UmapWarmup:
+    """Compiles umap-learn once in a daemon thread; `done`, `elapsed` and `error` are safe to read."""
+
+    def __init__(self) -> None:
+        self.started = time.time()  # also imports PCA's and openTSNE's modules first
+        self.seconds: float | None = None
+        self.error: str | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._run, name="genviz-umap-warmup", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            projections.import_engines()
+            self.seconds = projections.warm_up_umap()
+        except Exception as err:  # noqa: BLE001 — the UMAP job will raise it properly later
+            self.error = f"{type(err).__name__}: {err}"
+        finally:
+            self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def elapsed(self) -> float:
+        return self.seconds if self.seconds is not None else time.time() - self.started
+
+    def wait(self, timeout: float) -> bool:
+        return self._done.wait(timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _umap_warmup() -> UmapWarmup:
+    return UmapWarmup()
+
+
+def umap_warmup() -> UmapWarmup | None:
+    """Start (once per server process) and return the UMAP warm-up; None where it is switched off.
+
+    It runs under a real server only (not in AppTest or scripts), unless GENVIZ_UMAP_WARMUP=1;
+    GENVIZ_UMAP_WARMUP=0 switches it off.
+    """
+    flag = os.environ.get("GENVIZ_UMAP_WARMUP", "").strip().lower()
+    if flag in ("0", "false", "no", "off"):
+        return None
+    if flag not in ("1", "true", "yes", "on"):
+        from streamlit.runtime import Runtime
+
+        # AppTest installs a mock Runtime; only `streamlit run` has the real one.
+        if not Runtime.exists() or type(Runtime.instance()) is not Runtime:
+            return None
+    return _umap_warmup()
+
+
+# ---- finished maps, shared; map jobs, per session ----------------------------------------------
+
+class MapStore:
+    """Finished maps and scores for every session, least recently used dropped first (thread-safe)."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.capacity = capacity
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def map_store() -> MapStore:
+    return MapStore()
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: str  # "running" | "done" | "failed"
+    fraction: float
+    message: str
+    elapsed: float
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+_LIVE_JOBS: "weakref.WeakSet[MapJob]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_jobs() -> None:
+    """Stop map threads before the interpreter goes away (native t-SNE / UMAP code must not be cut off)."""
+    for job in list(_LIVE_JOBS):
+        job.stop()
+    for job in list(_LIVE_JOBS):
+        job.join(10)
+
+
+class MapJob:
+    """Computes one map in a daemon thread (projection, then its scores) and files it in the store.
+
+    The thread never calls Streamlit: it writes its progress under a lock, the page reads
+    `state()`. `stop()` ends a t-SNE between iterations; other engines finish and are discarded.
+    """
+
+    def __init__(self, spec: MapSpec, pts: Points, store: MapStore, warmup: UmapWarmup | None) -> None:
+        self.spec, self._points, self._store, self._warmup = spec, pts, store, warmup
+        self._lock = threading.Lock()
+        self._state = JobState("running", 0.0, "starting", 0.0)
+        self._started = time.time()
+        self.stop_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="genviz-map", daemon=True)
+        _LIVE_JOBS.add(self)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> JobState:
+        self._thread.join(timeout)
+        return self.state()
+
+    def report(self, fraction: float, message: str, status: str = "running", error: str | None = None) -> None:
+        with self._lock:
+            self._state = JobState(status, float(np.clip(fraction, 0, 1)), message, time.time() - self._started, error)
+
+    def state(self) -> JobState:
+        with self._lock:
+            s = self._state
+        return s if not s.running else JobState(s.status, s.fraction, s.message, time.time() - self._started)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _run(self) -> None:
+        try:
+            self.report(1.0, "done", "done") if self._compute() else self.report(0.0, "stopped", "failed", "Stopped.")
+        except GenvizError as err:
+            self.report(0.0, "failed", "failed", str(err))
+        except Exception as err:  # a bug; say so rather than spin forever
+            self.report(0.0, "failed", "failed", f"{type(err).__name__}: {err}")
+
+    def _compute(self) -> bool:
+        spec, pts = self.spec, self._points
+        if spec.method == "umap":
+            self._wait_for_umap()
+            if self.stop_event.is_set():
+                return False
+        start = time.perf_counter()  # the map's own time, not the wait for UMAP's compile
+        # Projection takes 90% of the bar, scoring the rest.
+        proj = projections.project(pts.codes, spec.method, seed=spec.points.seed, stop=self.stop_event,
+                                   progress=lambda f, m: self.report(0.9 * f, m), **spec.param_dict)
+        if self.stop_event.is_set():
+            return False
+        self.report(0.92, "scoring the map: kNN accuracy and trustworthiness")
+        scores = embedding_metrics.score_map(pts.codes, proj.pair(0, 1), pts.labels, seed=spec.points.seed)
+        space = self._store.get(("space", spec.points))
+        if space is None:
+            self.report(0.97, "kNN accuracy in the full code space")
+            space = embedding_metrics.score_space(pts.codes, pts.labels, seed=spec.points.seed)
+            self._store.put(("space", spec.points), space)
+        self._store.put(spec, MapResult(proj, scores, space, time.perf_counter() - start))
+        return True
+
+    def _wait_for_umap(self) -> None:
+        w = self._warmup
+        if w is None:
+            self.report(0.02, "UMAP: the first run in this process also compiles numba code (about "
+                              f"{UMAP_COMPILE_SECONDS:.0f} s on 2 cores)")
+            return
+        while not w.wait(0.25):
+            if self.stop_event.is_set():
+                return
+            self.report(0.6 * min(0.97, w.elapsed / UMAP_COMPILE_SECONDS),
+                        f"UMAP compiles its numba code once per server process: {w.elapsed:.0f} s so far (about "
+                        f"{UMAP_COMPILE_SECONDS:.0f} s on 2 idle cores, longer while other work runs; it started "
+                        "in the background when this server first opened an Embeddings page)")
+
+
+def request(slot: str, spec: MapSpec, get_points: Callable[[], Points]) -> MapResult | JobState:
+    """The finished map for `spec`, or the state of this session's job computing it (started if needed).
+
+    `slot` names the map on the page ("explorer", "a", "b"): a new request in a slot stops the
+    slot's previous job.
+    """
+    store = map_store()
+    done = store.get(spec)
+    if done is not None:
+        return done
+    key = f"embed_job:{slot}"
+    job: MapJob | None = st.session_state.get(key)
+    if job is not None and job.spec == spec:
+        state = job.state()
+        finished = store.get(spec) if state.status == "done" else None
+        return finished if finished is not None else state
+    if job is not None:
+        job.stop()
+    pts = get_points()
+    projections.check_codes(pts.codes)  # NaN codes: the sentence now, not from the thread
+    job = MapJob(spec, pts, store, umap_warmup() if spec.method == "umap" else None)
+    st.session_state[key] = job
+    return job.state()
+
+
+def job_state(slot: str) -> JobState | None:
+    job: MapJob | None = st.session_state.get(f"embed_job:{slot}")
+    return None if job is None else job.state()
+
+
+def forget_job(slot: str) -> None:
+    st.session_state.pop(f"embed_job:{slot}", None)
+
+
+def pair_scores(spec: MapSpec, result: MapResult, first: int, second: int,
+                get_points: Callable[[], Points]) -> embedding_metrics.MapScores:
+    """Scores of another pair of PCA components (computed once, then shared)."""
+    if (first, second) == (0, 1):
+        return result.scores
+    key = ("pair", spec, first, second)
+    store = map_store()
+    found = store.get(key)
+    if found is None:
+        pts = get_points()
+        with st.spinner(f"Scoring PC{first + 1} × PC{second + 1}…"):
+            found = embedding_metrics.score_map(pts.codes, result.projection.pair(first, second), pts.labels,
+                                                seed=spec.points.seed)
+        store.put(key, found)
+    return found
+
+
+# ---- figures and images ------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _thumbnails(dataset: str, split: str, n: int, seed: int, _imgs: data.ImageData, _indices: np.ndarray) -> tuple[str, ...]:
+    x, _ = split_images(_imgs, split)
+    chosen = x[torch.as_tensor(_indices, device=x.device)].cpu().numpy()
+    from genviz.embeddings.figures import braille_thumbnails
+
+    return tuple(braille_thumbnails(chosen))
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _figure(specs: tuple[MapSpec, ...], pairs: tuple[tuple[int, int], ...], thumbs: bool, height: int,
+            _results: tuple[MapResult, ...], _labels: np.ndarray, _indices: np.ndarray, _classes: tuple[str, ...],
+            _imgs: data.ImageData):
+    from genviz.embeddings.figures import MapPanel, map_figure
+
+    panels = []
+    for spec, result, (i, j) in zip(specs, _results, pairs):
+        if spec.method == "pca":
+            ratio = result.projection.explained_variance
+            xt, yt = (f"PC{k + 1} ({ratio[k]:.0%} of variance)" for k in (i, j))
+        else:
+            xt = yt = ""
+        panels.append(MapPanel(result.projection.pair(i, j), spec.title if len(specs) > 1 else "", xt, yt))
+    ps = specs[0].points
+    hover = _thumbnails(ps.dataset, ps.split, ps.n, ps.seed, _imgs, _indices) if thumbs else None
+    return map_figure(panels, _labels, _classes, image_ids=_indices, hover_images=hover, height=height)
+
+
+def figure(specs: list[MapSpec], results: list[MapResult], pairs: list[tuple[int, int]], pts_labels: np.ndarray,
+           pts_indices: np.ndarray, imgs: data.ImageData, *, thumbs: bool, height: int = 560):
+    """The (cached, read-only) plotly figure of one or two maps of the same points."""
+    return _figure(tuple(specs), tuple(pairs), thumbs, height, tuple(results), pts_labels, pts_indices, imgs.classes,
+                   imgs)
+
+
+def labels_and_indices(ps: PointSet, imgs: data.ImageData) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and dataset indices of a point set without computing any codes."""
+    return _labels_and_indices(ps.dataset, ps.split, ps.n, ps.seed, imgs)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _labels_and_indices(dataset: str, split: str, n: int, seed: int, _imgs: data.ImageData) -> tuple[np.ndarray, np.ndarray]:
+    labels = split_images(_imgs, split)[1].cpu().numpy()
+    idx = projections.stratified_indices(labels, n, seed)
+    return labels[idx], idx
+
+
+def selected_rows(event: Any) -> list[int]:
+    """Map rows of the points a plotly selection event names (customdata[0]), in order, unique."""
+    try:
+        points = event.selection.points
+    except AttributeError:
+        return []
+    rows: list[int] = []
+    for p in points or []:
+        row = _first(p.get("customdata")) if isinstance(p, dict) else None
+        if row is not None and row not in rows:
+            rows.append(row)
+    return rows
+
+
+def _first(custom: Any) -> int | None:
+    """customdata[0] of a selected point; the browser sends [row, id], or {"0": row, "1": id} for typed arrays."""
+    if isinstance(custom, dict):
+        custom = [custom[k] for k in sorted(custom, key=lambda k: int(k) if str(k).isdigit() else 10**9)]
+    if isinstance(custom, (list, tuple)) and custom:
+        custom = custom[0]
+    try:
+        return int(custom)
+    except (TypeError, ValueError):
+        return None
+
+
+def images(imgs: data.ImageData, split: str, indices: np.ndarray) -> torch.Tensor:
+    x, _ = split_images(imgs, split)
+    return x[torch.as_tensor(np.asarray(indices, dtype=np.int64), device=x.device)].cpu()
+
+
+def neighbour_rows(pts: Points, row: int, k: int = 8) -> np.ndarray:
+    """Rows of the k nearest points to `row` in the full code space (itself excluded)."""
+    found = embedding_metrics.nearest_neighbours(pts.codes, k + 1, query=pts.codes[row: row + 1])[0]
+    return found[found != row][:k]
+
+
+def reconstructions(ckpt: Checkpoint | None, imgs: data.ImageData, split: str, indices: np.ndarray) -> torch.Tensor | None:
+    if ckpt is None:
+        return None
+    x, _ = split_images(imgs, split)
+    return projections.reconstruct(ckpt.model, x[torch.as_tensor(np.asarray(indices, dtype=np.int64), device=x.device)])
+
+
+# ---- widgets -----------------------------------------------------------------------------------
+
+def url_default(key: str, param: str, default: Any, options: list | None = None) -> None:
+    """Seed widget `key` from `?param=` (cast to the default's type) the first time a session sees it."""
+    if key in st.session_state:
+        return
+    raw = st.query_params.get(param)
+    value = default
+    if raw is not None:
+        try:
+            value = type(default)(raw) if not isinstance(default, bool) else raw.lower() in ("1", "true", "yes")
+        except (TypeError, ValueError):
+            value = default
+    if options is not None and value not in options:
+        value = default
+    st.session_state[key] = value
+
+
+def choose_source(prefix: str, settings: backend.Settings, label: str = "Points from", *, default: str = "pixels",
+                  prefer_kind: str = "") -> tuple[Source, Checkpoint | None]:
+    """Raw pixels or an autoencoder's codes (μ or a posterior sample); mirrors `?<prefix>_src=`.
+
+    `prefer_kind` (e.g. "vae") preselects the first checkpoint of that kind for the dataset.
+    """
+    url_default(f"{prefix}_src", f"{prefix}_src", default, ["pixels", "encoder"])
+    model_key = f"{prefix}_model"
+    if prefer_kind and model_key not in st.session_state and model_key not in st.query_params:
+        preferred = [c for c in backend.catalogue() if c.kind == prefer_kind and c.dataset == settings.dataset]
+        # The shipped reference model (e.g. "vae-mnist") first, then other shipped ones, then the user's.
+        preferred.sort(key=lambda c: (c.name != f"{prefer_kind}-{settings.dataset}", not c.shipped))
+        if preferred:
+            st.session_state[model_key] = preferred[0].label
+    kind = st.radio(label, ["pixels", "encoder"], key=f"{prefix}_src", horizontal=True,
+                    format_func={"pixels": "raw pixels", "encoder": "an autoencoder's codes"}.get)
+    st.query_params[f"{prefix}_src"] = kind
+    if kind == "pixels":
+        return Source(), None
+    ckpt = backend.pick_checkpoint("Autoencoder", f"{prefix}_model", settings, families=("autoencoder",),
+                                   dataset_only=False)
+    if ckpt is None:
+        return Source(), None
+    code = "mean"
+    if projections.has_posterior(ckpt.model):
+        url_default(f"{prefix}_code", f"{prefix}_code", "mean", list(projections.CODE_KINDS))
+        code = st.radio("Code", list(projections.CODE_KINDS), key=f"{prefix}_code", horizontal=True,
+                        format_func=projections.CODE_KINDS.get,
+                        help="μ is the posterior mean; a sample z = μ + σ·ε shows the VAE's noise too.")
+        st.query_params[f"{prefix}_code"] = code
+    return source_from(ckpt, code), ckpt
+
+
+def choose_method(prefix: str, *, default: str = "tsne") -> tuple[str, dict[str, Any]]:
+    """Method and its parameters as keyed widgets mirrored in the URL (`?<prefix>_method=` …)."""
+    methods = list(projections.METHODS)
+    url_default(f"{prefix}_method", f"{prefix}_method", default, methods)
+    method = st.radio("Method", methods, key=f"{prefix}_method", horizontal=True, format_func=projections.METHODS.get)
+    d = projections.DEFAULT_PARAMS[method]
+    params: dict[str, Any] = {}
+    widgets: list[tuple[str, str, Any]] = []
+    if method == "tsne":
+        widgets = [("perplexity", "perplexity", float(d["perplexity"])), ("iterations", "iterations", d["iterations"]),
+                   ("init", "init", d["init"]), ("engine", "engine", d["engine"])]
+    elif method == "umap":
+        widgets = [("n_neighbors", "n_neighbors", d["n_neighbors"]), ("min_dist", "min_dist", float(d["min_dist"])),
+                   ("epochs", "epochs", d["epochs"])]
+    for name, param, default in widgets:
+        url_default(f"{prefix}_{name}", f"{prefix}_{param}", default)
+    if method == "tsne":
+        c1, c2 = st.columns(2)
+        params["perplexity"] = c1.slider("Perplexity", 2.0, 100.0, step=1.0, key=f"{prefix}_perplexity",
+                                         help="About how many neighbours each point attends to; must stay below "
+                                              "(points − 1) / 3.")
+        params["iterations"] = c2.select_slider("Iterations", [300, 500, 750, 1000, 1500, 2000],
+                                                key=f"{prefix}_iterations", help="Including 250 of early exaggeration.")
+        params["init"] = c1.radio("Initialisation", ["pca", "random"], key=f"{prefix}_init", horizontal=True)
+        params["engine"] = c2.radio("Engine", list(projections.TSNE_ENGINES), key=f"{prefix}_engine", horizontal=True,
+                                    format_func={"opentsne": "openTSNE", "sklearn": "scikit-learn"}.get,
+                                    help="openTSNE (FFT gradients) is faster on thousands of points; both give "
+                                         "maps of the same quality (see BENCHMARKS.md).")
+    elif method == "umap":
+        c1, c2 = st.columns(2)
+        params["n_neighbors"] = c1.slider("n_neighbors", 2, 200, key=f"{prefix}_n_neighbors",
+                                          help="Size of the neighbourhood UMAP preserves: small = local detail.")
+        params["min_dist"] = c2.slider("min_dist", 0.0, 0.99, step=0.01, key=f"{prefix}_min_dist",
+                                       help="How tightly points may pack in the map.")
+        params["epochs"] = c1.select_slider("Epochs", [50, 100, 200, 300, 500, 1000], key=f"{prefix}_epochs",
+                                            help="Layout optimisation passes (umap-learn alone uses 500 up to "
+                                                 "10,000 points).")
+    st.query_params.update({f"{prefix}_method": method, **{f"{prefix}_{k}": str(v) for k, v in params.items()}})
+    return method, params
+
+
+def choose_points(prefix: str, imgs: data.ImageData) -> tuple[str, int]:
+    """Split and number of points (stratified by class), mirrored in the URL."""
+    url_default(f"{prefix}_split", f"{prefix}_split", "test", list(SPLITS))
+    c1, c2 = st.columns(2)
+    split = c1.radio("Split", list(SPLITS), key=f"{prefix}_split", horizontal=True, format_func=SPLITS.get)
+    available = len(split_images(imgs, split)[1])
+    top = min(projections.MAX_POINTS, available)
+    url_default(f"{prefix}_n", f"{prefix}_n", min(2000, top))
+    if not 100 <= st.session_state[f"{prefix}_n"] <= top:
+        st.session_state[f"{prefix}_n"] = min(max(100, st.session_state[f"{prefix}_n"]), top)
+    n = c2.slider("Points", min(100, top), top, step=100 if top >= 200 else 1, key=f"{prefix}_n",
+                  help="Chosen at random within each class, in proportion to the class sizes.")
+    st.query_params.update({f"{prefix}_split": split, f"{prefix}_n": str(n)})
+    return split, n
+
+
+def show_scores(scores: embedding_metrics.MapScores, space: embedding_metrics.SpaceScores, seconds: float) -> None:
+    """The numbers under a map: kNN in the map and in the full space, trustworthiness, compactness."""
+    c = st.columns(4)
+    c[0].metric("1-NN accuracy (map)", f"{scores.knn1:.3f}", f"{scores.knn1 - space.knn1:+.3f} vs full space",
+                delta_color="off", help=f"Fit on {scores.n_fit:,} points, scored on {scores.n_held_out:,} held out.")
+    c[1].metric("5-NN accuracy (map)", f"{scores.knn5:.3f}", f"{scores.knn5 - space.knn5:+.3f} vs full space",
+                delta_color="off")
+    c[2].metric("Trustworthiness (k=5)", f"{scores.trustworthiness:.3f}",
+                help="1 = every map neighbour is also a neighbour in the code space.")
+    c[3].metric("Compactness (lower = tighter)", f"{scores.compactness:.2f}",
+                f"{space.compactness:.2f} in full space", delta_color="off",
+                help="Mean within-class spread ÷ mean distance between class centres.")
+    st.caption(f"Full {space.dims}-dimensional code space: 1-NN {space.knn1:.3f}, 5-NN {space.knn5:.3f}, compactness "
+               f"{space.compactness:.2f}; the code cloud's RMS radius is {space.spread:.2f} (a VAE's KL term pulls it "
+               f"towards N(0, I), radius √d = {space.dims ** 0.5:.1f}). Map and scores took {seconds:.1f} s.")
+
+
+def progress_panel(slot: str) -> None:
+    """A progress bar redrawn every half second while the slot's job runs; a rerun when it ends."""
+    state = job_state(slot)
+    running = state is not None and state.running
+
+    @st.fragment(run_every=0.5 if running else None)
+    def panel() -> None:
+        now = job_state(slot)
+        if now is None:
+            return
+        if now.running:
+            st.progress(now.fraction, text=f"{now.message} · {now.elapsed:.0f} s")
+        elif running:
+            st.rerun()  # the job ended: redraw the page with the new map and drop the timer
+    panel()
+
+
+def checkpoint_of(source: Source, settings: backend.Settings) -> Checkpoint | None:
+    return None if source.pixels else backend.load_checkpoint(source.path, settings.device)
+
+
+def show_selection(rows: list[int], ps: PointSet, settings: backend.Settings, imgs: data.ImageData) -> None:
+    """What a click or lasso picked: one point → its image, reconstruction and nearest neighbours
+    in the code space; several → their images and class counts."""
+    from genviz.core import figures
+
+    labels, indices = labels_and_indices(ps, imgs)
+    scale = figures.pixel_scale(imgs.image_shape, 56)
+    if len(rows) == 1:
+        row = rows[0]
+        ckpt = checkpoint_of(ps.source, settings)
+        c1, c2, c3 = st.columns([1, 1, 4])
+        c1.image(figures.image_grid(images(imgs, ps.split, indices[[row]]), 1, scale=scale),
+                 caption=f"{imgs.classes[int(labels[row])]} · #{int(indices[row])}", width="stretch")
+        recon = reconstructions(ckpt, imgs, ps.split, indices[[row]]) if ps.source.decodes else None
+        if recon is not None:
+            c2.image(figures.image_grid(recon, 1, scale=scale), caption="reconstruction", width="stretch")
+        else:
+            c2.caption("Raw pixels have no reconstruction." if ps.source.pixels else "This model does not decode.")
+        with c3:
+            show_neighbours(row, ps, settings, imgs)
+        return
+    chosen = np.asarray(rows)
+    shown = np.sort(np.random.default_rng(0).choice(chosen, 200, replace=False)) if len(chosen) > 200 else chosen
+    counts = np.bincount(labels[chosen], minlength=len(imgs.classes))
+    summary = ", ".join(f"{imgs.classes[c]}: {k}" for c, k in enumerate(counts) if k)
+    st.image(figures.image_grid(images(imgs, ps.split, indices[shown]), 20, scale=max(1, scale // 2)),
+             caption=f"{len(rows):,} selected points{' (200 of them at random)' if len(rows) > 200 else ''} — "
+                     f"by class: {summary}", width="stretch")
+
+
+def show_neighbours(row: int, ps: PointSet, settings: backend.Settings, imgs: data.ImageData, k: int = 8) -> None:
+    """The k nearest neighbours of one point in the full code space of `ps.source`."""
+    from genviz.core import figures
+
+    labels, indices = labels_and_indices(ps, imgs)
+    pts = points(ps, checkpoint_of(ps.source, settings), imgs)
+    near = neighbour_rows(pts, row, k)
+    agree = int((labels[near] == labels[row]).sum())
+    st.image(figures.image_grid(images(imgs, ps.split, indices[near]), len(near),
+                                scale=figures.pixel_scale(imgs.image_shape, 56)),
+             caption=f"its {len(near)} nearest neighbours in the {pts.codes.shape[1]}-d code space of "
+                     f"{ps.source.title} ({agree} of {len(near)} share its class)", width="stretch")

@@ -1,0 +1,307 @@
+"""GAN modules: a generator G(z[, y]) and a discriminator / critic D(x[, y]) in one `GAN` module.
+
+Images cross every public boundary in [0, 1] (as the datasets give them): G ends in a sigmoid
+and D maps its input to [−1, 1] first, which is the DCGAN convention (tanh output, data in
+[−1, 1]) written so pages and metrics never rescale. Bodies follow Radford et al. 2015
+(arXiv:1511.06434): G = ConvTranspose2d + BatchNorm + ReLU, D = strided convs + LeakyReLU(0.2),
+no pooling; an MLP pair for small images (the 8×8 digits).
+
+Kinds (one config class, `kind` says which):
+  dcgan   unconditional, D(x) a probability logit, BCE losses
+  cgan    G(z, y) and D(x, y): the label is fed to both (Mirza & Osindero 2014)
+  acgan   G(z, y); D(x) gives a real/fake logit and class logits (Odena et al. 2017)
+  wgan-gp a critic without normalisation, trained with the gradient penalty (Gulrajani et al. 2017)
+  sngan   every D layer spectrally normalised, hinge loss (Miyato et al. 2018)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from genviz.core.config import check_choice, check_range
+from genviz.core.errors import ConfigError
+
+GAN_KINDS = ("dcgan", "cgan", "acgan", "wgan-gp", "sngan")
+CONDITIONAL_KINDS = ("cgan", "acgan")
+GENERATOR_LOSSES = ("non-saturating", "saturating")
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """One GAN: its kind, image shape, latent size, network widths and loss settings."""
+
+    kind: str = "dcgan"
+    image_shape: tuple[int, int, int] = (1, 8, 8)
+    n_classes: int = 10
+    latent_dim: int = 64
+    g_width: int = 64  # conv: channels of G's last hidden stage (doubling towards z); mlp: hidden = 4·g_width
+    d_width: int = 32  # conv: channels of D's first stage (doubling with depth); mlp: hidden = 4·d_width
+    body: str = "auto"  # "auto" (mlp below 16 px, else conv) | "conv" | "mlp"
+    generator_loss: str = "non-saturating"  # for dcgan / cgan / acgan: "non-saturating" | "saturating"
+    n_critic: int = 1  # discriminator updates per generator update
+    gp_lambda: float = 10.0  # gradient-penalty weight λ (wgan-gp)
+    aux_weight: float = 1.0  # weight of the class loss (acgan)
+
+    def __post_init__(self) -> None:
+        check_choice("GAN kind", self.kind, GAN_KINDS)
+        c, h, w = self.image_shape
+        check_range("Image channels", c, 1, 4)
+        check_range("Image height", h, 4, 256)
+        check_range("Image width", w, 4, 256)
+        check_range("Number of classes", self.n_classes, 1, 1000)
+        check_range("Latent size", self.latent_dim, 1, 1024)
+        check_range("Generator width", self.g_width, 4, 1024)
+        check_range("Discriminator width", self.d_width, 4, 1024)
+        check_choice("Body", self.body, ("auto", "conv", "mlp"))
+        check_choice("Generator loss", self.generator_loss, GENERATOR_LOSSES)
+        check_range("Discriminator steps per generator step (n_critic)", self.n_critic, 1, 20)
+        check_range("Gradient-penalty weight λ", self.gp_lambda, 0.0, 100.0)
+        check_range("Auxiliary class-loss weight", self.aux_weight, 0.0, 100.0)
+        if self.resolved_body == "conv":
+            conv_stages(self.image_shape)  # raises ConfigError for sizes the conv body cannot make
+
+    @property
+    def conditional(self) -> bool:
+        """True when G takes a class label (cgan, acgan)."""
+        return self.kind in CONDITIONAL_KINDS
+
+    @property
+    def resolved_body(self) -> str:
+        if self.body != "auto":
+            return self.body
+        return "mlp" if min(self.image_shape[1:]) < 16 else "conv"
+
+    @property
+    def n_pixels(self) -> int:
+        return math.prod(self.image_shape)
+
+
+def conv_stages(image_shape: tuple[int, int, int]) -> int:
+    """Number of stride-2 stages k so that H = s·2^k with a start size 4 ≤ s ≤ 8 (28 → 2, 32 → 3)."""
+    _, h, w = image_shape
+    if h != w:
+        raise ConfigError(f"The convolutional GAN needs square images; got {h}×{w}. Use body 'mlp'.")
+    for k in range(6, 0, -1):
+        if h % 2**k == 0 and 4 <= h // 2**k <= 8:
+            return k
+    raise ConfigError(f"The convolutional GAN cannot make {h}×{w} images (size must be 4–8 × a power of 2, "
+                      "e.g. 28 or 32); use body 'mlp'.")
+
+
+class DiscriminatorOutput(NamedTuple):
+    logit: Tensor  # (B,) real/fake logit (BCE kinds) or critic value (wgan-gp, sngan)
+    class_logits: Tensor | None  # (B, K) for acgan, else None
+
+
+class GANOutput(NamedTuple):
+    images: Tensor  # (B, C, H, W) in [0, 1]
+    logit: Tensor  # (B,) D's score of those images
+    class_logits: Tensor | None
+
+
+def one_hot(labels: Tensor, n_classes: int) -> Tensor:
+    return F.one_hot(labels.long(), n_classes).float()
+
+
+class ConvGenerator(nn.Module):
+    """z (B, d) → ConvTranspose2d(d, c0, s) to s×s → k × [ConvT(4, stride 2) + BN + ReLU] → sigmoid."""
+
+    def __init__(self, in_dim: int, image_shape: tuple[int, int, int], width: int):
+        super().__init__()
+        k = conv_stages(image_shape)
+        start = image_shape[1] // 2**k
+        chans = [width * 2 ** (k - 1 - i) for i in range(k)]  # e.g. 28×28, width 64: [128, 64]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(in_dim, chans[0], start, 1, 0, bias=False),  # (c0) × s × s
+            nn.BatchNorm2d(chans[0]), nn.ReLU(True),
+        ]
+        for i in range(k - 1):
+            layers += [nn.ConvTranspose2d(chans[i], chans[i + 1], 4, 2, 1, bias=False),  # doubles H and W
+                       nn.BatchNorm2d(chans[i + 1]), nn.ReLU(True)]
+        layers.append(nn.ConvTranspose2d(chans[-1], image_shape[0], 4, 2, 1))  # C × H × W logits
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z[:, :, None, None]).sigmoid()
+
+
+class MLPGenerator(nn.Module):
+    """z → Linear + BN + ReLU (×2) → Linear → sigmoid, reshaped to (C, H, W)."""
+
+    def __init__(self, in_dim: int, image_shape: tuple[int, int, int], width: int):
+        super().__init__()
+        hidden = 4 * width
+        self.image_shape = image_shape
+        self.net = nn.Sequential(
+            nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
+            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(True),
+            nn.Linear(hidden, math.prod(image_shape)),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).sigmoid().view(-1, *self.image_shape)
+
+
+class ConvDiscriminator(nn.Module):
+    """x (in [0,1], plus K label planes for cgan) → k strided 4×4 convs + LeakyReLU(0.2) → features.
+
+    BatchNorm after every conv but the first for the BCE kinds (Radford et al.); none for the
+    WGAN-GP critic (the penalty is per example) or SN-GAN (spectral norm replaces it).
+    """
+
+    def __init__(self, in_channels: int, image_shape: tuple[int, int, int], width: int, batch_norm: bool):
+        super().__init__()
+        k = conv_stages(image_shape)
+        layers: list[nn.Module] = []
+        c = in_channels
+        for i in range(k):
+            out = width * 2**i
+            layers.append(nn.Conv2d(c, out, 4, 2, 1, bias=not (batch_norm and i > 0)))  # halves H and W
+            if batch_norm and i > 0:
+                layers.append(nn.BatchNorm2d(out))
+            layers.append(nn.LeakyReLU(0.2, True))
+            c = out
+        self.net = nn.Sequential(*layers, nn.Flatten())
+        s = image_shape[1] // 2**k
+        self.out_dim = c * s * s
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, in_dim: int, width: int):
+        super().__init__()
+        hidden = 4 * width
+        self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.LeakyReLU(0.2, True),
+                                 nn.Linear(hidden, hidden), nn.LeakyReLU(0.2, True))
+        self.out_dim = hidden
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x.flatten(1))
+
+
+class Discriminator(nn.Module):
+    """Body + a real/fake head (+ a class head for acgan); spectral norm on every layer for sngan."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.config = config
+        c = config.image_shape[0]
+        label_in = config.n_classes if config.kind == "cgan" else 0
+        if config.resolved_body == "conv":
+            self.body = ConvDiscriminator(c + label_in, config.image_shape, config.d_width,
+                                          batch_norm=config.kind in ("dcgan", "cgan", "acgan"))
+        else:
+            self.body = MLPDiscriminator(config.n_pixels + label_in, config.d_width)
+        self.head = nn.Linear(self.body.out_dim, 1)
+        self.class_head = nn.Linear(self.body.out_dim, config.n_classes) if config.kind == "acgan" else None
+        if config.kind == "sngan":
+            for module in list(self.modules()):
+                if isinstance(module, (nn.Conv2d, nn.Linear)):
+                    spectral_norm(module)
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> DiscriminatorOutput:
+        h = x * 2 - 1  # [0, 1] → [−1, 1]
+        if self.config.kind == "cgan":
+            y = one_hot(labels, self.config.n_classes)  # (B, K)
+            if self.config.resolved_body == "conv":
+                h = torch.cat([h, y[:, :, None, None].expand(-1, -1, *h.shape[2:])], 1)  # K label planes
+            else:
+                h = torch.cat([h.flatten(1), y], 1)
+        f = self.body(h)
+        class_logits = self.class_head(f) if self.class_head is not None else None
+        return DiscriminatorOutput(self.head(f).squeeze(1), class_logits)
+
+
+class GAN(nn.Module):
+    """Generator and discriminator of one GAN. `sample` draws images; `forward` draws and scores them."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.config = config
+        in_dim = config.latent_dim + (config.n_classes if config.conditional else 0)
+        make = ConvGenerator if config.resolved_body == "conv" else MLPGenerator
+        self.generator = make(in_dim, config.image_shape, config.g_width)
+        self.discriminator = Discriminator(config)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n latent vectors z ~ N(0, I) drawn from `generator` (any device), on the model's device."""
+        dev = generator.device if generator is not None else self.device
+        return torch.randn(n, self.config.latent_dim, generator=generator, device=dev).to(self.device)
+
+    def random_labels(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        dev = generator.device if generator is not None else self.device
+        return torch.randint(self.config.n_classes, (n,), generator=generator, device=dev).to(self.device)
+
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G(z) or G(z, y): images (B, C, H, W) in [0, 1]."""
+        if self.config.conditional:
+            if labels is None:
+                raise ConfigError(f"A {self.config.kind} generator draws a chosen class: give it class labels.")
+            z = torch.cat([z, one_hot(labels.to(z.device), self.config.n_classes)], 1)
+        return self.generator(z)
+
+    def discriminate(self, x: Tensor, labels: Tensor | None = None) -> DiscriminatorOutput:
+        if self.config.kind == "cgan" and labels is None:
+            raise ConfigError("A conditional discriminator needs the labels of the images it judges.")
+        return self.discriminator(x, labels)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> GANOutput:
+        images = self.generate(z, labels)
+        d = self.discriminate(images, labels)
+        return GANOutput(images, d.logit, d.class_logits)
+
+    @torch.inference_mode()
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
+        """n images from fresh noise (labels drawn uniformly for conditional kinds unless given)."""
+        z = self.noise(n, generator)
+        if self.config.conditional and labels is None:
+            labels = self.random_labels(n, generator)
+        return self.generate(z, labels if self.config.conditional else None)
+
+    @torch.inference_mode()
+    def decode_noise(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G of given latent vectors (for walks and class grids), under inference mode."""
+        z = z.to(self.device)
+        if self.config.conditional and labels is None:
+            labels = torch.zeros(len(z), dtype=torch.long, device=self.device)
+        return self.generate(z, labels.to(self.device) if self.config.conditional else None)
+
+
+def interpolate_noise(z0: Tensor, z1: Tensor, steps: int, method: str = "spherical") -> Tensor:
+    """Points from z0 to z1 (steps, d): linear (1−t)z0 + t z1, or spherical (slerp).
+
+    slerp(z0, z1; t) = sin((1−t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1, cos Ω = z0·z1 / (‖z0‖‖z1‖)
+    (Shoemake 1985; White 2016 for GAN latents): it keeps ‖z‖ near the typical radius √d of
+    N(0, I), where a straight line passes through the low-norm middle the generator rarely saw.
+    """
+    check_choice("Interpolation", method, ("linear", "spherical"))
+    check_range("Interpolation steps", steps, 2, 1000)
+    t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
+    if method == "linear":
+        return (1 - t) * z0 + t * z1
+    cos = (z0 @ z1 / (z0.norm() * z1.norm()).clamp_min(1e-12)).clamp(-1, 1)
+    omega = torch.arccos(cos)
+    if omega.abs() < 1e-6:  # parallel vectors: slerp tends to lerp
+        return (1 - t) * z0 + t * z1
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def walk_direction(z: Tensor, direction: Tensor, steps: int, radius: float) -> Tensor:
+    """Points z + t·u for t evenly in [−radius, radius], u = direction / ‖direction‖ (steps, d)."""
+    check_range("Walk steps", steps, 2, 1000)
+    check_range("Walk radius", radius, 0.0, 100.0)
+    u = direction / direction.norm().clamp_min(1e-12)
+    t = torch.linspace(-radius, radius, steps, device=z.device)[:, None]
+    return z + t * u

@@ -1,0 +1,189 @@
+"""Cached GAN computations for the pages (read-only use of shared checkpoints) and the live
+gradient-vanishing job."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from genviz.gans import experiments
+from genviz.core import registry
+from genviz.ui import Settings, catalogue, dataset, load_checkpoint, session_job, start_job
+from genviz.core.checkpoints import Checkpoint
+from genviz.core.data import ImageData
+from genviz.core.errors import CheckpointError
+from genviz.core.jobs import BackgroundJob
+from genviz.gans.models import CONDITIONAL_KINDS
+from genviz.gans.recipes import GeneratorScores, generator_scores
+
+VANISHING_JOB = "gan_vanishing"
+
+
+def check_gan(ckpt: Checkpoint, imgs: ImageData | None = None) -> None:
+    if ckpt.family != "gan":
+        raise CheckpointError(f"{ckpt.name} is a '{ckpt.kind}' model ({ckpt.family}); this page needs a GAN.")
+    if imgs is not None and tuple(ckpt.config.image_shape) != imgs.image_shape:
+        raise CheckpointError(f"{ckpt.name} makes images of shape {tuple(ckpt.config.image_shape)}; the "
+                              f"'{imgs.name}' dataset has {imgs.image_shape}. Pick a matching dataset.")
+
+
+def _key(ckpt: Checkpoint) -> tuple[str, str]:
+    return str(ckpt.path), str(ckpt.meta.get("created", ""))
+
+
+def prefer_conditional(key: str, settings: Settings) -> None:
+    """Make the first cGAN / AC-GAN of this dataset the picker's default (unless the URL names one)."""
+    if key in st.session_state or st.query_params.get(key):
+        return
+    for info in catalogue():
+        if info.dataset == settings.dataset and info.kind in CONDITIONAL_KINDS:
+            st.session_state[key] = info.label
+            return
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _samples(path: str, created: str, n: int, seed: int, _ckpt: Checkpoint) -> torch.Tensor:
+    return _ckpt.model.sample(n, torch.Generator().manual_seed(seed)).float().cpu()
+
+
+def samples(ckpt: Checkpoint, n: int, seed: int) -> torch.Tensor:
+    check_gan(ckpt)
+    return _samples(*_key(ckpt), n, seed, ckpt)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _quality(path: str, created: str, dataset_name: str, seed: int, _ckpt: Checkpoint,
+             _imgs: ImageData) -> GeneratorScores | None:
+    return generator_scores(_ckpt.model, _imgs, n=1000, seed=seed)
+
+
+def stored_quality(ckpt: Checkpoint) -> dict | None:
+    """The scores saved with a checkpoint (1,000 samples, seed 0), when it has them."""
+    counts = (ckpt.meta.get("extra") or {}).get("label_counts")
+    if counts and "frechet_distance" in ckpt.metrics:
+        return {"label_counts": counts, **ckpt.metrics}
+    return None
+
+
+def quality(ckpt: Checkpoint, imgs: ImageData, seed: int) -> dict | None:
+    """Label counts, Fréchet distance, confidence, classes covered of 1,000 samples (None: no classifier)."""
+    check_gan(ckpt, imgs)
+    if seed == 0 and (stored := stored_quality(ckpt)) is not None:
+        return stored
+    result = _quality(*_key(ckpt), imgs.name, seed, ckpt, imgs)
+    if result is None:
+        return None
+    s = result.scores
+    out = {"label_counts": list(s.label_counts), "frechet_distance": s.frechet_distance,
+           "sample_confidence": s.confidence, "classes_covered": s.classes_covered}
+    if result.label_agreement is not None:
+        out["label_agreement"] = result.label_agreement
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _class_grid(path: str, created: str, n_cols: int, seed: int, _ckpt: Checkpoint) -> torch.Tensor:
+    return experiments.class_grid(_ckpt.model, n_cols, seed)
+
+
+def class_grid(ckpt: Checkpoint, n_cols: int, seed: int) -> torch.Tensor:
+    check_gan(ckpt)
+    experiments.require_conditional(ckpt.model, ckpt.name)
+    return _class_grid(*_key(ckpt), n_cols, seed, ckpt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _walk(path: str, created: str, mode: str, a: int, b: int, steps: int, method: str, radius: float,
+          label: int | None, _ckpt: Checkpoint) -> torch.Tensor:
+    if mode == "between":
+        return experiments.latent_walk(_ckpt.model, a, b, steps, method, label)
+    return experiments.direction_walk(_ckpt.model, a, b, steps, radius, label)
+
+
+def latent_walk(ckpt: Checkpoint, seed_a: int, seed_b: int, steps: int, method: str, label: int | None) -> torch.Tensor:
+    check_gan(ckpt)
+    return _walk(*_key(ckpt), "between", seed_a, seed_b, steps, method, 0.0, label, ckpt)
+
+
+def direction_walk(ckpt: Checkpoint, seed: int, direction_seed: int, steps: int, radius: float,
+                   label: int | None) -> torch.Tensor:
+    check_gan(ckpt)
+    return _walk(*_key(ckpt), "direction", seed, direction_seed, steps, "linear", radius, label, ckpt)
+
+
+def path_norms(ckpt: Checkpoint, seed_a: int, seed_b: int, steps: int) -> dict[str, list[float]]:
+    return experiments.path_norms(ckpt.model, seed_a, seed_b, steps)
+
+
+@dataclass(frozen=True)
+class History:
+    """Curves and fixed-noise grids of one training run (a checkpoint's, or the live one)."""
+
+    source: str
+    curve: list[dict]
+    grid_steps: list[int]
+    grids: torch.Tensor | None  # (S, N, C, H, W) in [0, 1]
+    running: bool = False
+
+
+def checkpoint_history(ckpt: Checkpoint) -> History:
+    check_gan(ckpt)
+    extra = ckpt.meta.get("extra") or {}
+    grids = ckpt.extra_tensors.get("progress_grids")
+    steps = list(extra.get("progress_steps") or [])
+    if grids is None or len(steps) != len(grids):
+        grids, steps = None, []
+    return History(ckpt.name, list(extra.get("curve") or []), steps,
+                   experiments.grids_from_storage(grids) if grids is not None else None)
+
+
+def live_history() -> History | None:
+    """The Train page's run when it trains a GAN (its records carry the fixed-noise previews)."""
+    from genviz.ui import training
+
+    run = training.current()
+    if run is None or registry.get(run.kind).family != "gan":
+        return None
+    snap = run.job.snapshot()
+    records = [r for r in snap.history if r.preview is not None]
+    curve = [{"step": r.step, **r.metrics} for r in snap.history]
+    grids = torch.stack([r.preview[: experiments.GRID_IMAGES] for r in records]) if records else None
+    return History(f"live {run.kind} on {run.dataset}", curve, [r.step for r in records], grids, snap.running)
+
+
+# --- the gradient-vanishing experiment ----------------------------------------------------------------
+def precomputed_vanishing(settings: Settings) -> tuple[str, experiments.VanishingProgress] | None:
+    """The experiment stored in a shipped DCGAN checkpoint of this dataset, if any."""
+    for info in catalogue():
+        if info.shipped and info.kind == "dcgan" and info.dataset == settings.dataset:
+            ckpt = load_checkpoint(info.path, settings.device)
+            stored = (ckpt.meta.get("extra") or {}).get("gradient_vanishing")
+            tensors = ckpt.extra_tensors
+            if stored and all(f"vanishing_{k}" in tensors for k in (*experiments.LOSSES, "start")):
+                samples = {k: experiments.grids_from_storage(tensors[f"vanishing_{k}"]) for k in experiments.LOSSES}
+                progress = experiments.VanishingProgress(
+                    stored["steps"], stored["steps"], stored["curves"], samples,
+                    experiments.grids_from_storage(tensors["vanishing_start"]), stored["d_warmup"])
+                return ckpt.name, progress
+    return None
+
+
+def default_vanishing_lr(dataset_name: str) -> float:
+    """The SGD step size the shipped experiment uses for this dataset (0.1 digits, 0.01 MNIST)."""
+    return float(experiments.vanishing_settings(dataset_name)["lr"])
+
+
+def start_vanishing(settings: Settings, **options) -> BackgroundJob:
+    imgs = dataset(settings)
+    experiments.gradient_vanishing(imgs, **options)  # validates the options here, before the thread starts
+
+    def run(stop: threading.Event):
+        yield from experiments.gradient_vanishing(imgs, seed=settings.seed, stop=stop, **options)
+
+    return start_job(VANISHING_JOB, BackgroundJob(run, name=VANISHING_JOB, keep_history=1))
+
+
+def vanishing_job() -> BackgroundJob | None:
+    return session_job(VANISHING_JOB)

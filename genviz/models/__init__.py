@@ -1,1 +1,0 @@
-"""nn.Modules only: autoencoders, GANs, the classifier and their shared bodies."""

@@ -1,1 +1,0 @@
-"""Training recipes per model family; importing a module registers its kinds."""

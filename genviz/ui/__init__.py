@@ -1,0 +1,212 @@
+"""The Streamlit side of genviz: cached loaders, the sidebar, per-session jobs.
+
+This package is the only place that imports streamlit. Cached objects are created here:
+`st.cache_resource` for read-only shared things (datasets, loaded checkpoints), `st.cache_data`
+for derived arrays. Nobody mutates a cached object; training works on its own model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+import torch
+
+from genviz.core import checkpoints
+from genviz.core import data
+from genviz.core import device as devices
+from genviz.core.errors import GenvizError
+from genviz.core.jobs import BackgroundJob
+
+
+
+@st.cache_resource(show_spinner=False)
+def _configure_once() -> int:
+    return devices.configure_threads()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar chose: dataset name, device and seed."""
+
+    dataset: str
+    device: str
+    seed: int
+
+
+def _query_default(key: str, options: list[str] | None, fallback: Any) -> Any:
+    value = st.query_params.get(key)
+    if value is None:
+        return fallback
+    if options is not None:
+        return value if value in options else fallback
+    try:
+        return type(fallback)(value)
+    except (TypeError, ValueError):
+        return fallback
+
+
+def _through_app_py() -> None:
+    """Make a first visit to a sub-page URL go through app.py's navigation.
+
+    Until some session has run app.py's `st.navigation`, Streamlit 1.67 treats `pages/` as a v1
+    multipage folder and runs a sub-page's file alone (flat file-name nav, no page config). Clearing
+    that flag (a class attribute of the pinned version's PagesManager) and rerunning fixes it for
+    the whole server.
+    """
+    if "gv_pages" not in st.session_state:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        if PagesManager.uses_pages_directory:
+            PagesManager.uses_pages_directory = False
+            st.rerun()
+
+
+def _remember(key: str) -> None:
+    st.session_state[f"gv_keep_{key}"] = st.session_state[f"gv_{key}"]
+
+
+def sidebar() -> Settings:
+    """Draw the shared sidebar controls (mirrored in the URL) and return their values."""
+    _through_app_py()
+    _configure_once()
+    names = list(data.DATASETS)
+    device_names = devices.available()
+    for key, options, fallback in (("dataset", names, data.DEFAULT), ("device", device_names, device_names[0]),
+                                   ("seed", None, 0)):
+        # Streamlit drops a widget's state when another page runs, so the choice lives in a plain key
+        # (updated by on_change) and is handed back to the widget on every page; the URL seeds it.
+        keep = f"gv_keep_{key}"
+        if keep not in st.session_state:
+            st.session_state[keep] = _query_default(key, options, fallback)
+        st.session_state[f"gv_{key}"] = st.session_state[keep]
+    with st.sidebar:
+        st.selectbox("Dataset", names, key="gv_dataset", format_func=lambda n: data.DATASETS[n].title,
+                     on_change=_remember, args=("dataset",),
+                     help="Digits ships with scikit-learn and works offline. The others come through "
+                          f"torchvision under {data.data_dir()} (GENVIZ_DATA_DIR).")
+        st.selectbox("Device", device_names, key="gv_device", on_change=_remember, args=("device",))
+        st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="gv_seed", on_change=_remember,
+                        args=("seed",), help="The same seed gives the same pictures.")
+    settings = Settings(st.session_state.gv_dataset, st.session_state.gv_device, int(st.session_state.gv_seed))
+    st.query_params.update({"dataset": settings.dataset, "device": settings.device, "seed": str(settings.seed)})
+    return settings
+
+
+@st.cache_resource(show_spinner="Loading dataset…", max_entries=4)
+def _load_dataset(name: str, device: str) -> data.ImageData:
+    return data.load(name, device)
+
+
+def dataset(settings: Settings) -> data.ImageData:
+    """The sidebar's dataset on its device; falls back to digits with a visible warning."""
+    try:
+        return _load_dataset(settings.dataset, settings.device)
+    except GenvizError as err:
+        st.warning(f"{err} Showing the bundled digits instead.", icon="⚠️")
+        return _load_dataset(data.DEFAULT, settings.device)
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def catalogue() -> list[checkpoints.CheckpointInfo]:
+    return checkpoints.catalogue()
+
+
+@st.cache_resource(show_spinner="Loading checkpoint…", max_entries=32)
+def _load_checkpoint(path: str, mtime: float, device: str) -> checkpoints.Checkpoint:
+    return checkpoints.load(path, device)
+
+
+def load_checkpoint(path: str | Path, device: str) -> checkpoints.Checkpoint:
+    """A cached, shared, read-only checkpoint (the file's mtime is part of the key)."""
+    p = Path(path)
+    mtime = p.stat().st_mtime if p.exists() else 0.0
+    return _load_checkpoint(str(p), mtime, device)
+
+
+def pick_checkpoint(label: str, key: str, settings: Settings, *, families: tuple[str, ...] = (),
+                    kinds: tuple[str, ...] = (), dataset_only: bool = True) -> checkpoints.Checkpoint | None:
+    """A model picker over the catalogue; returns the loaded checkpoint or None (with a message).
+
+    The selection is kept across reruns and mirrored as `?<key>=name`. A file that fails to load
+    shows its one-line reason and the previously loaded model stays in use.
+    """
+    entries = [c for c in catalogue()
+               if (not families or family_of(c.kind) in families) and (not kinds or c.kind in kinds)
+               and (not dataset_only or c.dataset == settings.dataset)]
+    if not entries:
+        what = ", ".join(kinds or families) or "model"
+        st.info(f"No {what} checkpoint for the '{settings.dataset}' dataset yet. Train one on the Train page, "
+                "or pick another dataset in the sidebar.")
+        return None
+    return choose_checkpoint(label, key, settings, entries)
+
+
+def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[checkpoints.CheckpointInfo], *,
+                      prefer: str | None = None,
+                      check: Callable[[checkpoints.Checkpoint], None] | None = None) -> checkpoints.Checkpoint | None:
+    """A keyed selectbox over `entries` (non-empty) that loads the choice, mirrored as `?<key>=name`.
+
+    Starts on the URL's choice, else on the checkpoint named `prefer` ("{dataset}" filled in). A file
+    that fails to load, or fails `check`, shows its one-line reason and the last good model stays in use.
+    """
+    labels = [c.label for c in entries]
+    if key not in st.session_state or st.session_state[key] not in labels:
+        wanted = st.query_params.get(key) or (prefer.format(dataset=settings.dataset) if prefer else None)
+        st.session_state[key] = next((c.label for c in entries if c.name == wanted), labels[0])
+    choice = st.selectbox(label, labels, key=key)
+    info = entries[labels.index(choice)]
+    st.query_params[key] = info.name
+    good_key = f"{key}__last_good"
+    try:
+        ckpt = load_checkpoint(info.path, settings.device)
+        if check is not None:
+            check(ckpt)
+        st.session_state[good_key] = (str(info.path), settings.device)
+        return ckpt
+    except GenvizError as err:
+        st.error(str(err))
+        last = st.session_state.get(good_key)
+        return load_checkpoint(*last) if last else None
+
+
+def family_of(kind: str) -> str:
+    from genviz.core import registry
+
+    try:
+        return registry.get(kind).family
+    except GenvizError:
+        return "?"
+
+
+def session_job(name: str) -> BackgroundJob | None:
+    """This session's job called `name`, if any."""
+    return st.session_state.get(f"job:{name}")
+
+
+def start_job(name: str, job: BackgroundJob) -> BackgroundJob:
+    """Stop this session's previous job of that name, then start `job` in its place."""
+    old = session_job(name)
+    if old is not None:
+        old.stop()
+    st.session_state[f"job:{name}"] = job
+    return job.start()
+
+
+def show_error(fn: Callable[[], Any]) -> Any:
+    """Run `fn`; a GenvizError becomes an st.error box with its sentence and None is returned."""
+    try:
+        return fn()
+    except GenvizError as err:
+        st.error(str(err))
+        return None
+
+
+def pages_in_group(group: str) -> list:
+    """The st.Page objects app.py registered under `group` (for links on the home page)."""
+    return list(st.session_state.get("gv_pages", {}).get(group, []))
+
+
+def torch_device(settings: Settings) -> torch.device:
+    return devices.pick(settings.device)

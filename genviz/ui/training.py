@@ -1,0 +1,104 @@
+"""The Train page's session job: build a model from widget values, train it in a thread, save it."""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from torch import Tensor, nn
+
+from genviz.core import checkpoints
+from genviz.core import registry
+from genviz.ui import Settings, catalogue, dataset, session_job, start_job, torch_device
+from genviz.core.data import ImageData, fixed_examples
+from genviz.core.errors import ConfigError
+from genviz.core.evaluation import evaluate_model
+from genviz.core.jobs import BackgroundJob
+from genviz.core.train import TensorSplit, TrainParams, fit
+
+JOB = "train"
+
+
+@dataclass
+class TrainingRun:
+    """What the Train page needs after the job ends: the model it trained and how."""
+
+    kind: str
+    config: Any
+    dataset: str
+    params: TrainParams
+    model: nn.Module
+    data: ImageData
+    job: BackgroundJob
+    saved_to: Path | None = None
+
+
+def start(settings: Settings, kind: str, values: dict[str, Any], train_values: dict[str, Any]) -> TrainingRun:
+    """Validate everything, then start a training job for this session (replacing any previous one)."""
+    spec = registry.get(kind)
+    params = TrainParams(seed=settings.seed, **train_values)  # validated before anything is allocated
+    imgs = dataset(settings)
+    config = spec.make_config(imgs.image_shape, imgs.n_classes, **values)
+    model = spec.build(config).to(torch_device(settings))
+    recipe = spec.recipe(config)
+    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
+    preview = fixed_examples(imgs, n=8 if imgs.image_shape[-1] > 16 else 12, seed=settings.seed)
+
+    def run(stop: threading.Event):
+        yield from fit(model, recipe, split, params, stop=stop, preview_data=preview)
+
+    job = BackgroundJob(run, name=JOB)
+    training = TrainingRun(kind, config, imgs.name, params, model, imgs, job)
+    st.session_state["training_run"] = training
+    start_job(JOB, job)
+    return training
+
+
+def current() -> TrainingRun | None:
+    training = st.session_state.get("training_run")
+    if training is not None and session_job(JOB) is training.job:
+        return training
+    return None
+
+
+def progress_grids(history) -> tuple[list[int], Tensor | None]:
+    """About GRID_SNAPSHOTS of a run's fixed-noise previews (geometrically spaced steps) as uint8."""
+    from genviz.gans import experiments
+
+    records = [r for r in history if r.preview is not None]
+    if not records:
+        return [], None
+    steps, grids = experiments.keep_snapshots([r.step for r in records], [r.preview for r in records])
+    return steps, experiments.grids_to_uint8(grids)
+
+
+def save(training: TrainingRun, name: str) -> Path:
+    """Save the finished (or stopped) model under the user's checkpoint folder; refreshes pickers."""
+    if training.job.snapshot().running:
+        raise ConfigError("Stop the training (or let it finish) before saving.")
+    name = name.strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}", name):
+        raise ConfigError("A checkpoint name uses letters, digits, '-', '_' or '.', starts with a letter or "
+                          "digit, and has at most 80 characters.")
+    snap = training.job.snapshot()
+    metrics = evaluate_model(training.kind, training.model, training.config, training.data, seed=training.params.seed)
+    last = snap.latest
+    extra: dict[str, Any] = {
+        "train_seconds": round(snap.elapsed, 2), "train_params": training.params.__dict__,
+        "curve": [{"step": r.step, **r.metrics, **{f"test_{k}": v for k, v in r.test_metrics.items()}} for r in snap.history],
+    }
+    tensors = {}
+    if registry.get(training.kind).family == "gan":  # the Training-dynamics page scrubs these grids
+        steps, grids = progress_grids(snap.history)
+        if grids is not None:
+            extra["progress_steps"], tensors["progress_grids"] = steps, grids
+    path = checkpoints.save(
+        checkpoints.user_dir() / name, training.model, training.config, dataset=training.dataset, metrics=metrics,
+        epochs=round(last.epoch, 3) if last else 0, extra=extra, extra_tensors=tensors,
+    )
+    training.saved_to = path
+    catalogue.clear()
+    return path

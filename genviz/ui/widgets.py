@@ -1,0 +1,31 @@
+"""Widgets drawn from a kind's ParamSpecs, so a new model needs no page changes."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from genviz.core.registry import ParamSpec
+
+
+def param_widget(param: ParamSpec, key: str) -> Any:
+    """One keyed widget for `param`; returns its current value."""
+    if param.kind == "choice":
+        options = list(param.options)
+        return st.selectbox(param.label, options, index=options.index(param.default), key=key, help=param.help or None)
+    if param.kind == "bool":
+        return st.checkbox(param.label, value=bool(param.default), key=key, help=param.help or None)
+    if param.kind == "int":
+        return st.slider(param.label, int(param.low), int(param.high), int(param.default), key=key,
+                         help=param.help or None)
+    if param.kind == "log":
+        # A slider over exponents keeps small values (1e-4 … 10) equally reachable.
+        lo, hi = math.log10(param.low), math.log10(param.high)
+        exps = [round(lo + i * (hi - lo) / 40, 3) for i in range(41)]
+        default = min(exps, key=lambda e: abs(e - math.log10(param.default)))
+        exp = st.select_slider(param.label, exps, value=default, key=key, format_func=lambda e: f"{10 ** e:.3g}",
+                               help=param.help or None)
+        return float(f"{10 ** exp:.4g}")
+    return st.slider(param.label, float(param.low), float(param.high), float(param.default), key=key,
+                     help=param.help or None)
