@@ -159,9 +159,8 @@ def _reference_data_seconds() -> float:
 
 
 def _digits_variants() -> list[dict]:
-    from genviz.core import data
+    from genviz.core import data, registry
     from genviz.core import scoring as metrics
-    from genviz.core import registry
     from genviz.core.train import TensorSplit, TrainParams, fit
 
     imgs = data.load("digits")
@@ -176,7 +175,7 @@ def _digits_variants() -> list[dict]:
         params = TrainParams(epochs=1000, batch_size=64, lr=2e-3, log_every=10**6, eval_every_epoch=False)
         trained, reached, acc, epochs = 0.0, None, 0.0, 0
         t = time.perf_counter()
-        for rec in fit(model, spec.recipe(config), split, params):
+        for _rec in fit(model, spec.recipe(config), split, params):
             trained += time.perf_counter() - t
             epochs += 1
             model.eval()

@@ -13,8 +13,8 @@ import time
 import plotly.io as pio
 import torch
 
-from genviz.concepts import lessons as concepts
 from genviz.concepts import figures
+from genviz.concepts import lessons as concepts
 
 SEEDS = (0, 1, 2, 3, 4)
 MAX_STEPS = 2000

@@ -24,9 +24,7 @@ ANCHORS = {"tsne": ".94 (t-SNE of pixels)", "umap": ".93 (UMAP of pixels)", "pca
 
 def _checkpoint(kind: str) -> tuple[str, str]:
     """(path, note) of an MNIST checkpoint of `kind`: the shipped one, else one trained here."""
-    from genviz.core import checkpoints
-    from genviz.core import data
-    from genviz.core import registry
+    from genviz.core import checkpoints, data, registry
     from genviz.core.train import TensorSplit, TrainParams, fit
 
     shipped = checkpoints.SHIPPED_DIR / f"{kind}-mnist.safetensors"
@@ -138,9 +136,8 @@ def _rerun_ms(vae_name: str) -> tuple[float, float]:
 def run() -> list[dict]:
     import torch
 
-    from genviz.embeddings import metrics as em
     from genviz.embeddings.cli import embed, load_codes
-    from genviz.embeddings.figures import braille_thumbnails, map_figure, MapPanel
+    from genviz.embeddings.figures import MapPanel, braille_thumbnails, map_figure
 
     torch.set_num_threads(2)
     load_before = os.getloadavg()[0]

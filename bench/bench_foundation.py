@@ -12,8 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _epoch_seconds(dataset: str, epochs: int) -> tuple[float, float]:
-    from genviz.core import data
-    from genviz.core import registry
+    from genviz.core import data, registry
     from genviz.core.train import TensorSplit, TrainParams, fit
 
     imgs = data.load(dataset)
@@ -22,8 +21,7 @@ def _epoch_seconds(dataset: str, epochs: int) -> tuple[float, float]:
     model = spec.build(config)
     split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
     t = time.perf_counter()
-    last = None
-    for last in fit(model, spec.recipe(config), split, TrainParams(epochs=epochs, batch_size=128, eval_every_epoch=False,
+    for _last in fit(model, spec.recipe(config), split, TrainParams(epochs=epochs, batch_size=128, eval_every_epoch=False,
                                                                    log_every=10**6)):
         pass
     seconds = (time.perf_counter() - t) / epochs

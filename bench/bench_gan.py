@@ -23,10 +23,9 @@ KINDS = ("dcgan", "cgan", "acgan", "wgan-gp", "sngan")
 
 
 def _shipped_rows() -> list[dict]:
-    from genviz.core import checkpoints
-    from genviz.core import data
-    from genviz.gans.recipes import generator_scores
+    from genviz.core import checkpoints, data
     from genviz.core.scoring import load_scorer, score_samples
+    from genviz.gans.recipes import generator_scores
 
     rows = []
     for dataset in ("mnist", "digits"):
@@ -69,8 +68,8 @@ def _dcgan():
 
 def _genviz_run(imgs, budget: float) -> tuple[torch.nn.Module, int, float]:
     """genviz.core.train.fit on the on-device tensors until the budget runs out: (steps, seconds)."""
-    from genviz.gans.recipes import GANRecipe
     from genviz.core.train import TensorSplit, TrainParams, fit
+    from genviz.gans.recipes import GANRecipe
 
     model = _dcgan()
     stop = threading.Event()

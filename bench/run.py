@@ -77,7 +77,7 @@ def main(names: list[str]) -> int:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
         print(f"running {name} …", file=sys.stderr, flush=True)
         rows = module.run()
-        when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
         record(name, rows, f"Machine: {machine()}. Run: {when}.")
         all_rows += rows
     print(f"Machine: {machine()}")

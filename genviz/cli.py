@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from genviz.core.config import PRECISIONS
-from genviz.embeddings.cli import add_embed_command
 from genviz.core.errors import GenvizError
+from genviz.embeddings.cli import add_embed_command
 
 
 def _progress(msg: str) -> None:
@@ -49,10 +49,7 @@ def _parse_sets(spec, items: list[str]) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from genviz.core import checkpoints
-    from genviz.core import data
-    from genviz.core import device
-    from genviz.core import registry
+    from genviz.core import checkpoints, data, device, registry
     from genviz.core.evaluation import evaluate_model
     from genviz.core.train import TensorSplit, TrainParams, fit
 
@@ -87,10 +84,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from genviz.core import checkpoints
-    from genviz.core import data
-    from genviz.core import device
-    from genviz.core import registry
+    from genviz.core import checkpoints, data, device, registry
     from genviz.core.evaluation import evaluate_model
 
     dev = device.pick(args.device)

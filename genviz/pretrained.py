@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from genviz.core import checkpoints
-from genviz.core import data
-from genviz.core import registry
+from genviz.core import checkpoints, data, registry
 from genviz.core.train import TensorSplit, TrainParams, fit
 
 

@@ -2,10 +2,10 @@
 import streamlit as st
 
 from genviz import ui as backend
-from genviz.core import figures
-from genviz.autoencoders import ui as ae_backend
-from genviz.core.errors import GenvizError
 from genviz.autoencoders import figures as ae_figures
+from genviz.autoencoders import ui as ae_backend
+from genviz.core import figures
+from genviz.core.errors import GenvizError
 
 settings = backend.sidebar()
 st.title("Sampling from the prior")

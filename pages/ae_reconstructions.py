@@ -2,9 +2,9 @@
 import streamlit as st
 
 from genviz import ui as backend
-from genviz.core import figures
-from genviz.autoencoders import ui as ae_backend
 from genviz.autoencoders import figures as ae_figures
+from genviz.autoencoders import ui as ae_backend
+from genviz.core import figures
 
 settings = backend.sidebar()
 st.title("Reconstructions")

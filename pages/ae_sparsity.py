@@ -2,8 +2,8 @@
 import streamlit as st
 
 from genviz import ui as backend
-from genviz.autoencoders import ui as ae_backend
 from genviz.autoencoders import figures as ae_figures
+from genviz.autoencoders import ui as ae_backend
 
 settings = backend.sidebar()
 st.title("Sparse codes")

@@ -2,9 +2,9 @@
 import streamlit as st
 
 from genviz import ui as backend
+from genviz.concepts import figures
 from genviz.concepts import ui as gan_lab
 from genviz.core.errors import GenvizError
-from genviz.concepts import figures
 
 settings = backend.sidebar()
 st.title("A 2-D GAN, live")

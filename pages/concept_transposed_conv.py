@@ -2,9 +2,9 @@
 import streamlit as st
 
 from genviz import ui as backend
+from genviz.concepts import figures
 from genviz.concepts import lessons as concepts
 from genviz.core.errors import GenvizError
-from genviz.concepts import figures
 
 backend.sidebar()
 st.title("Transposed convolution arithmetic")

@@ -3,8 +3,8 @@ UMAP of one encoder — with one legend, the numbers under each map, and the ima
 import streamlit as st
 
 from genviz import ui as backend
-from genviz.embeddings import ui as emb
 from genviz.core.errors import GenvizError
+from genviz.embeddings import ui as emb
 
 settings = backend.sidebar()
 emb.umap_warmup()  # starts compiling UMAP in the background, once per server process

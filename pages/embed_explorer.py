@@ -3,9 +3,9 @@ and the images behind the points (hover, click, lasso)."""
 import streamlit as st
 
 from genviz import ui as backend
+from genviz.core.errors import GenvizError
 from genviz.embeddings import projections
 from genviz.embeddings import ui as emb
-from genviz.core.errors import GenvizError
 from genviz.embeddings.figures import explained_variance_figure
 
 settings = backend.sidebar()

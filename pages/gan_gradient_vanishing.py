@@ -3,9 +3,9 @@ import streamlit as st
 
 from genviz import ui as backend
 from genviz.core import figures
-from genviz.gans import ui as gan_backend
 from genviz.core.errors import GenvizError
 from genviz.gans import figures as gan_figures
+from genviz.gans import ui as gan_backend
 
 settings = backend.sidebar()
 st.title("Why the saturating loss stalls")

@@ -3,8 +3,8 @@ import streamlit as st
 
 from genviz import ui as backend
 from genviz.core import figures
-from genviz.gans import ui as gan_backend
 from genviz.gans import figures as gan_figures
+from genviz.gans import ui as gan_backend
 
 settings = backend.sidebar()
 st.title("Latent walk")

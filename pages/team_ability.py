@@ -2,10 +2,10 @@
 import streamlit as st
 
 from genviz import ui as backend
+from genviz.core.errors import GenvizError
+from genviz.team import figures as team_figures
 from genviz.team import models as team
 from genviz.team import ui as team_backend
-from genviz.team import figures as team_figures
-from genviz.core.errors import GenvizError
 
 settings = backend.sidebar()
 st.title("Team ability")

@@ -2,9 +2,9 @@
 import streamlit as st
 
 from genviz import ui as backend
+from genviz.team import figures as team_figures
 from genviz.team import models as team
 from genviz.team import ui as team_backend
-from genviz.team import figures as team_figures
 
 settings = backend.sidebar()
 st.title("Match predictor")

@@ -2,12 +2,11 @@
 import streamlit as st
 
 from genviz import ui as backend
-from genviz.core import figures
-from genviz.core import registry
-from genviz.ui import training
-from genviz.ui.widgets import param_widget
+from genviz.core import figures, registry
 from genviz.core.config import PRECISIONS
 from genviz.core.errors import GenvizError
+from genviz.ui import training
+from genviz.ui.widgets import param_widget
 
 settings = backend.sidebar()
 st.title("Train a model")

@@ -15,10 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from genviz.autoencoders import losses
+from genviz.autoencoders.models import corrupt, prior_log_density
 from genviz.core import registry
 from genviz.core.data import ImageData
 from genviz.core.scoring import SampleScores, classifier_features, frechet_distance, score_samples
-from genviz.autoencoders.models import corrupt, prior_log_density
 from genviz.core.train import TensorSplit, TrainParams, batched, fit
 
 

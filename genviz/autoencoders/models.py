@@ -14,9 +14,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from genviz.core.blocks import ConvDecoder, ConvEncoder, mlp
 from genviz.core.config import check_choice, check_range
 from genviz.core.errors import ConfigError
-from genviz.core.blocks import ConvDecoder, ConvEncoder, mlp
 
 SPARSE_KINDS = ("sae-l1", "sae-kl")
 # Mixture prior of the adversarial AE: 10 isotropic Gaussians evenly spaced on a circle.

@@ -14,8 +14,18 @@ from torch import Tensor, nn
 
 from genviz.autoencoders import losses
 from genviz.autoencoders.models import (
-    AAEConfig, AdversarialAutoencoder, AEConfig, Autoencoder, DAEConfig, DenoisingAutoencoder, SparseAEConfig,
-    SparseAutoencoder, VAEConfig, VariationalAutoencoder, corrupt, init_output_bias,
+    AAEConfig,
+    AdversarialAutoencoder,
+    AEConfig,
+    Autoencoder,
+    DAEConfig,
+    DenoisingAutoencoder,
+    SparseAEConfig,
+    SparseAutoencoder,
+    VAEConfig,
+    VariationalAutoencoder,
+    corrupt,
+    init_output_bias,
 )
 from genviz.core.registry import KindSpec, ParamSpec, register
 from genviz.core.train import TrainParams, adam, batched

@@ -16,14 +16,13 @@ import streamlit as st
 import torch
 
 from genviz.autoencoders import analysis as ae_analysis
-from genviz.core import checkpoints
 from genviz.autoencoders import losses
-from genviz.core import registry
-from genviz.ui import Settings, catalogue, choose_checkpoint, family_of, session_job, start_job
+from genviz.core import checkpoints, registry
 from genviz.core.checkpoints import Checkpoint
 from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError, GenvizError
 from genviz.core.jobs import BackgroundJob
+from genviz.ui import Settings, catalogue, choose_checkpoint, family_of, session_job, start_job
 
 
 def check_fits(ckpt: Checkpoint, imgs: ImageData | None = None, kinds: tuple[str, ...] = ()) -> None:

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from genviz.gans import objectives
+from genviz.core.blocks import mlp
 from genviz.core.config import check_choice, check_range
 from genviz.core.errors import ConfigError, DataFormatError, TrainingDiverged
-from genviz.core.blocks import mlp
+from genviz.gans import objectives
 
 # =====================================================================================================
 # 1. Convolution arithmetic
@@ -72,7 +72,7 @@ class ConvLayer:
         for axis, side in enumerate(("height", "width")):
             def which(name: str) -> str:  # name the axis only when the two differ
                 pair = getattr(self, name)
-                return f" ({side})" if pair[0] != pair[1] else ""
+                return f" ({side})" if pair[0] != pair[1] else ""  # noqa: B023 (called inside this iteration)
 
             check_range(f"Input {side}", self.in_size[axis], 1, MAX_INPUT)
             check_range(f"Kernel {side}", self.kernel[axis], 1, MAX_KERNEL)
@@ -132,7 +132,7 @@ class ConvLayer:
         return tuple((n - 1) * s + d * (k - 1) + 1 for n, s, d, k in  # type: ignore[return-value]
                      zip(self.in_size, self.stride, self.dilation, self.kernel))
 
-    def inverse(self) -> "ConvLayer":
+    def inverse(self) -> ConvLayer:
         """The other kind of layer, with the same k, s, p, d, that maps this output shape back to this input.
 
         conv → transposed: output_padding = (n + 2p − d(k−1) − 1) mod s restores the rows that the conv's
@@ -582,7 +582,7 @@ class Gan2dConfig:
         check_range("Batch size", self.batch_size, 8, 2048)
         check_range("Gradient-penalty weight λ", self.gp_weight, 0.0, 100.0)
 
-    def rebuild_needed(self, other: "Gan2dConfig") -> bool:
+    def rebuild_needed(self, other: Gan2dConfig) -> bool:
         return any(getattr(self, f) != getattr(other, f) for f in self.ARCHITECTURE)
 
 

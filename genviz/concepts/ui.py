@@ -10,10 +10,10 @@ import streamlit as st
 import torch
 
 from genviz.concepts import lessons as concepts
-from genviz.ui import session_job, start_job
 from genviz.concepts.lessons import Gan2dConfig, Gan2dFrame, Gan2dLab
 from genviz.core.errors import GenvizError
 from genviz.core.jobs import BackgroundJob
+from genviz.ui import session_job, start_job
 
 JOB = "gan2d"
 IDLE_STOP_S = 20.0  # a run nobody watches (tab closed, another page open) pauses itself after this long

@@ -22,11 +22,10 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from genviz.core import registry
-from genviz.core import paths
-from genviz.core.paths import REPO_ROOT, SHIPPED_DIR, genviz_home  # noqa: F401  (re-exported)
+from genviz.core import paths, registry
 from genviz.core.config import config_from_dict, config_to_json
 from genviz.core.errors import CheckpointError, GenvizError
+from genviz.core.paths import REPO_ROOT, SHIPPED_DIR, genviz_home  # noqa: F401  (re-exported)
 
 FORMAT = "genviz-checkpoint/1"
 SUFFIX = ".safetensors"

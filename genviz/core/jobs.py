@@ -57,7 +57,7 @@ class BackgroundJob:
     _snapshot: JobSnapshot = field(default=JobSnapshot(status="idle"), init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
 
-    def start(self) -> "BackgroundJob":
+    def start(self) -> BackgroundJob:
         if self._thread is not None:
             raise RuntimeError("a job can be started once")
         self._snapshot = JobSnapshot(status="running", started=time.time())

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy import linalg
-from torch import Tensor
+from torch import Tensor, nn
 
 from genviz.core.errors import CheckpointError
-from genviz.classifier.model import Classifier
 from genviz.core.train import batched
 
 
 @torch.inference_mode()
-def classifier_features(classifier: Classifier, images: Tensor, batch_size: int = 1000) -> tuple[Tensor, Tensor]:
+def classifier_features(classifier: nn.Module, images: Tensor, batch_size: int = 1000) -> tuple[Tensor, Tensor]:
     """(features (N, F), class probabilities (N, K)) of `images` under the classifier in eval mode."""
     was_training = classifier.training
     classifier.eval()
@@ -53,7 +52,7 @@ class SampleScores:
     frechet_distance: float
 
 
-def score_samples(classifier: Classifier, samples: Tensor, real: Tensor) -> SampleScores:
+def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor) -> SampleScores:
     """Score generated `samples` against `real` images of the same shape with the project classifier."""
     f_fake, p_fake = classifier_features(classifier, samples)
     f_real, _ = classifier_features(classifier, real)
@@ -67,7 +66,7 @@ def score_samples(classifier: Classifier, samples: Tensor, real: Tensor) -> Samp
     )
 
 
-def load_scorer(dataset: str, device: torch.device | str = "cpu") -> Classifier:
+def load_scorer(dataset: str, device: torch.device | str = "cpu") -> nn.Module:
     """The shipped classifier for `dataset` (checkpoints/classifier-<dataset>.safetensors), in eval mode."""
     from genviz.core import checkpoints
 

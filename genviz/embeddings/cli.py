@@ -49,10 +49,9 @@ def load_codes(source: str, dataset: str | None, split: str, n: int, seed: int, 
     """(name, dataset, codes, labels, indices, classes) for raw pixels or a checkpoint's encoder."""
     import torch
 
-    from genviz.core import checkpoints
-    from genviz.core import data
-    from genviz.embeddings import projections
+    from genviz.core import checkpoints, data
     from genviz.core import device as devices
+    from genviz.embeddings import projections
 
     dev = devices.pick(device)
     ckpt = None if source == "pixels" else checkpoints.load(source, dev)
@@ -75,9 +74,9 @@ def embed(source: str, *, dataset: str | None = None, method: str = "tsne", n: i
           seed: int = 0, code: str = "mean", device: str | None = None, progress=None, codes_cache: dict | None = None,
           **params: Any) -> EmbedRun:
     """Make one map and score it. `codes_cache` (a dict) reuses codes across calls with the same points."""
+    from genviz.core.config import check_choice
     from genviz.embeddings import metrics as embedding_metrics
     from genviz.embeddings import projections
-    from genviz.core.config import check_choice
 
     check_choice("Split", split, ("test", "train"))
     key = (source, dataset, split, n, seed, code)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-import weakref
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable
@@ -28,10 +28,10 @@ import torch
 
 from genviz import ui as backend
 from genviz.core import data
-from genviz.embeddings import metrics as embedding_metrics
-from genviz.embeddings import projections
 from genviz.core.checkpoints import Checkpoint
 from genviz.core.errors import GenvizError
+from genviz.embeddings import metrics as embedding_metrics
+from genviz.embeddings import projections
 
 UMAP_COMPILE_SECONDS = 37.0  # measured alone on 2 cores (FACTS.md); used only to estimate progress
 SPLITS = {"test": "held-out (test)", "train": "training"}
@@ -240,7 +240,7 @@ class JobState:
         return self.status == "running"
 
 
-_LIVE_JOBS: "weakref.WeakSet[MapJob]" = weakref.WeakSet()
+_LIVE_JOBS: weakref.WeakSet[MapJob] = weakref.WeakSet()
 
 
 @atexit.register

@@ -17,15 +17,20 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import Tensor
 
-from genviz.gans import objectives
 from genviz.core.config import check_choice, check_range
 from genviz.core.errors import ConfigError, TrainingDiverged
-from genviz.gans.models import GAN, GANConfig, interpolate_noise, walk_direction
-from genviz.gans.recipes import GANRecipe, preview_labels
+from genviz.core.snapshots import (  # noqa: F401
+    GRID_IMAGES,
+    GRID_SNAPSHOTS,
+    grids_from_storage,
+    grids_to_uint8,
+    keep_snapshots,
+    snapshot_indices,
+)
 from genviz.core.train import TensorSplit, TrainParams, fit
-
-GRID_SNAPSHOTS = 16  # fixed-noise grids kept in a shipped checkpoint (geometrically spaced in steps)
-GRID_IMAGES = 20  # images per kept grid (two rows of ten)
+from genviz.gans import objectives
+from genviz.gans.models import GAN, GANConfig, interpolate_noise, walk_direction
+from genviz.gans.recipes import GANRecipe
 
 
 def seeded_model(config: GANConfig, seed: int) -> GAN:
@@ -99,24 +104,6 @@ class TrainingHistory:
     cpu_seconds: float = 0.0  # CPU time of this process (what the run cost on a shared machine)
 
 
-def snapshot_indices(steps: list[int], keep: int) -> list[int]:
-    """Indices of about `keep` entries of the increasing `steps`, geometrically spaced (early training
-    changes fastest), always including the first and the last."""
-    if len(steps) <= keep:
-        return list(range(len(steps)))
-    last = max(steps[-1], 1)
-    targets = [0] + [last ** (i / (keep - 2)) for i in range(keep - 1)]
-    chosen = sorted({min(range(len(steps)), key=lambda j: abs(steps[j] - t)) for t in targets} | {len(steps) - 1})
-    return chosen
-
-
-def keep_snapshots(steps: list[int], grids: list[Tensor], keep: int = GRID_SNAPSHOTS) -> tuple[list[int], Tensor]:
-    """About `keep` of a run's fixed-noise grids at geometrically spaced steps (`snapshot_indices`):
-    their steps and the grids stacked (S, N, C, H, W), at most GRID_IMAGES images each."""
-    idx = snapshot_indices(steps, keep)
-    return [steps[i] for i in idx], torch.stack([grids[i][:GRID_IMAGES] for i in idx])
-
-
 def train_with_history(model: GAN, split: TensorSplit, params: TrainParams, *, keep: int = GRID_SNAPSHOTS,
                        stop: threading.Event | None = None, log: Callable[[str], None] = lambda s: None) -> TrainingHistory:
     """Train `model` with the generic trainer, keeping every record's metrics and ~`keep` preview grids."""
@@ -141,14 +128,6 @@ def train_with_history(model: GAN, split: TensorSplit, params: TrainParams, *, k
 def _round(value: float) -> float:
     """4 significant digits: enough for a curve, and keeps the checkpoint's JSON small."""
     return float(f"{value:.4g}")
-
-
-def grids_to_uint8(grids: Tensor) -> Tensor:
-    return (grids.clamp(0, 1) * 255).round().to(torch.uint8)
-
-
-def grids_from_storage(stored: Tensor) -> Tensor:
-    return stored.float() / 255 if stored.dtype == torch.uint8 else stored.float()
 
 
 # --- the vanishing gradient of the saturating loss --------------------------------------------------
@@ -289,9 +268,7 @@ def build_pretrained(spec, device: str, out_dir: Path, log: Callable[[str], None
 
     The DCGAN checkpoints also carry the precomputed saturating-vs-non-saturating experiment.
     """
-    from genviz.core import checkpoints
-    from genviz.core import data
-    from genviz.core import registry
+    from genviz.core import checkpoints, data, registry
     from genviz.core.evaluation import evaluate_model
     from genviz.gans.recipes import generator_scores
 

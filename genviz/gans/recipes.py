@@ -13,13 +13,13 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from genviz.gans import objectives
 from genviz.core.config import check_range
 from genviz.core.errors import CheckpointError, ConfigError, TrainingDiverged
-from genviz.core.scoring import SampleScores
-from genviz.gans.models import GAN, GANConfig
 from genviz.core.registry import KindSpec, ParamSpec, register
+from genviz.core.scoring import SampleScores
 from genviz.core.train import TrainParams, adam
+from genviz.gans import objectives
+from genviz.gans.models import GAN, GANConfig
 
 BCE_KINDS = ("dcgan", "cgan", "acgan")
 PREVIEW_SAMPLES = 40  # 4 rows of 10: column j is class j for the conditional kinds

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from genviz.gans import experiments
 from genviz.core import registry
-from genviz.ui import Settings, catalogue, dataset, load_checkpoint, session_job, start_job
 from genviz.core.checkpoints import Checkpoint
 from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError
 from genviz.core.jobs import BackgroundJob
+from genviz.gans import experiments
 from genviz.gans.models import CONDITIONAL_KINDS
 from genviz.gans.recipes import GeneratorScores, generator_scores
+from genviz.ui import Settings, catalogue, dataset, load_checkpoint, session_job, start_job
 
 VANISHING_JOB = "gan_vanishing"
 

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from genviz.core.data import data_dir
-from genviz.core.errors import DatasetUnavailable, DataFormatError
+from genviz.core.errors import DataFormatError, DatasetUnavailable
 from genviz.core.train import TensorSplit
 
 
@@ -55,7 +55,7 @@ class Roster:
                 "details": list(self.details)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Roster":
+    def from_json(cls, data: dict[str, Any]) -> Roster:
         return cls(tuple(data["ids"]), tuple(data["names"]), tuple(data["roles"]), tuple(data.get("details", ())))
 
 

@@ -33,10 +33,20 @@ from torch import Tensor, nn
 
 from genviz.core.config import check_range
 from genviz.core.data import data_dir  # noqa: F401  (re-exported: where the match files are looked for)
-# The match data live in genviz.team.matches; they are re-exported so `team.load_matches(...)` etc. work.
-from genviz.team.matches import (CSV_HELP, DATASETS, Matches, Roster, available, game_roster,  # noqa: F401
-                            load_csv, load_matches, missing_files)
 from genviz.core.train import TensorSplit, TrainParams, TrainRecord, fit, total_steps
+
+# The match data live in genviz.team.matches; they are re-exported so `team.load_matches(...)` etc. work.
+from genviz.team.matches import (  # noqa: F401
+    CSV_HELP,
+    DATASETS,
+    Matches,
+    Roster,
+    available,
+    game_roster,
+    load_csv,
+    load_matches,
+    missing_files,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Models

@@ -18,11 +18,11 @@ from typing import NamedTuple
 import streamlit as st
 
 from genviz.core import checkpoints
-from genviz.team import models as team
-from genviz.ui import catalogue, load_checkpoint, session_job, start_job
 from genviz.core.data import data_dir
 from genviz.core.errors import ConfigError, GenvizError
 from genviz.core.jobs import BackgroundJob
+from genviz.team import models as team
+from genviz.ui import catalogue, load_checkpoint, session_job, start_job
 
 JOB = "team"
 CSV_CHOICE = "csv"

@@ -13,12 +13,10 @@ from typing import Any, Callable
 import streamlit as st
 import torch
 
-from genviz.core import checkpoints
-from genviz.core import data
+from genviz.core import checkpoints, data
 from genviz.core import device as devices
 from genviz.core.errors import GenvizError
 from genviz.core.jobs import BackgroundJob
-
 
 
 @st.cache_resource(show_spinner=False)

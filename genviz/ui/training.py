@@ -10,14 +10,13 @@ from typing import Any
 import streamlit as st
 from torch import Tensor, nn
 
-from genviz.core import checkpoints
-from genviz.core import registry
-from genviz.ui import Settings, catalogue, dataset, session_job, start_job, torch_device
+from genviz.core import checkpoints, registry, snapshots
 from genviz.core.data import ImageData, fixed_examples
 from genviz.core.errors import ConfigError
 from genviz.core.evaluation import evaluate_model
 from genviz.core.jobs import BackgroundJob
 from genviz.core.train import TensorSplit, TrainParams, fit
+from genviz.ui import Settings, catalogue, dataset, session_job, start_job, torch_device
 
 JOB = "train"
 
@@ -66,13 +65,11 @@ def current() -> TrainingRun | None:
 
 def progress_grids(history) -> tuple[list[int], Tensor | None]:
     """About GRID_SNAPSHOTS of a run's fixed-noise previews (geometrically spaced steps) as uint8."""
-    from genviz.gans import experiments
-
     records = [r for r in history if r.preview is not None]
     if not records:
         return [], None
-    steps, grids = experiments.keep_snapshots([r.step for r in records], [r.preview for r in records])
-    return steps, experiments.grids_to_uint8(grids)
+    steps, grids = snapshots.keep_snapshots([r.step for r in records], [r.preview for r in records])
+    return steps, snapshots.grids_to_uint8(grids)
 
 
 def save(training: TrainingRun, name: str) -> Path:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from genviz.core import checkpoints
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {p.stem for p in checkpoints.SHIPPED_DIR.glob("*.safetensors")}
 NEEDED = {"ae-digits", "dae-digits", "sae-l1-digits", "sae-kl-digits", "vae-digits", "aae-digits", "ae-digits-2d",
           "vae-digits-2d", "aae-digits-2d"}

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from genviz.embeddings import metrics as em
-from genviz.embeddings import projections
 from genviz.core.errors import CheckpointError, ConfigError, GenvizError
 from genviz.embeddings import figures as fe
+from genviz.embeddings import metrics as em
+from genviz.embeddings import projections
 
 
 def _blobs(n_per: int = 60, classes: int = 3, dims: int = 10, spread: float = 0.3, seed: int = 0):
@@ -279,8 +279,8 @@ def test_cli_embed_writes_the_map_and_prints_its_numbers(tmp_path, capsys):
 
 
 def test_cli_embed_checkpoint_with_tsne(tmp_path, capsys):
-    from genviz.core import checkpoints
     from genviz.cli import main
+    from genviz.core import checkpoints
 
     vae, config = _model("vae")
     path = checkpoints.save(tmp_path / "vae", vae, config, dataset="digits")
@@ -291,8 +291,8 @@ def test_cli_embed_checkpoint_with_tsne(tmp_path, capsys):
 
 
 def test_cli_embed_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys):
-    from genviz.core import checkpoints
     from genviz.cli import main
+    from genviz.core import checkpoints
 
     assert main(["embed", "pixels", "--method", "tsne", "--n", "60", "--perplexity", "30"]) == 2
     assert "Perplexity 30 is out of range" in capsys.readouterr().err

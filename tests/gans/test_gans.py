@@ -8,16 +8,23 @@ import math
 import pytest
 import torch
 
-from genviz.core import checkpoints
-from genviz.gans import objectives
-from genviz.core import registry
+from genviz.core import checkpoints, registry
 from genviz.core.errors import ConfigError, TrainingDiverged
-from genviz.gans.experiments import (class_grid, direction_walk, latent_walk, require_conditional,
-                                    run_gradient_vanishing, seeded_model, snapshot_indices, train_with_history)
-from genviz.gans.models import GAN, GAN_KINDS, GANConfig, conv_stages, interpolate_noise, walk_direction
-from genviz.gans import recipes as gan_recipes
-from genviz.gans.recipes import GANRecipe
 from genviz.core.train import TensorSplit, TrainParams, fit
+from genviz.gans import objectives
+from genviz.gans import recipes as gan_recipes
+from genviz.gans.experiments import (
+    class_grid,
+    direction_walk,
+    latent_walk,
+    require_conditional,
+    run_gradient_vanishing,
+    seeded_model,
+    snapshot_indices,
+    train_with_history,
+)
+from genviz.gans.models import GAN, GAN_KINDS, GANConfig, conv_stages, interpolate_noise, walk_direction
+from genviz.gans.recipes import GANRecipe
 
 TINY = {"latent_dim": 8, "g_width": 8, "d_width": 8}
 

@@ -8,9 +8,9 @@ import struct
 import pytest
 import torch
 
+from genviz.autoencoders.models import AEConfig, Autoencoder
 from genviz.core import checkpoints
 from genviz.core.errors import CheckpointError
-from genviz.autoencoders.models import AEConfig, Autoencoder
 
 
 @pytest.fixture()

@@ -8,11 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from genviz.core import checkpoints
+from genviz.core.train import TensorSplit, TrainParams
 from genviz.gans.experiments import grids_to_uint8, seeded_model, train_with_history
 from genviz.gans.models import GANConfig
-from genviz.core.train import TensorSplit, TrainParams
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _save_tiny(kind: str, digits, name: str) -> str:

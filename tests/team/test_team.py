@@ -11,12 +11,12 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from genviz.core import checkpoints
-from genviz.team import models as team
 from genviz.cli import main
-from genviz.core.errors import DatasetUnavailable, DataFormatError
+from genviz.core import checkpoints
+from genviz.core.errors import DataFormatError, DatasetUnavailable
+from genviz.team import models as team
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TINY = team.TeamTrainSettings(dim=4, l2=1e-4, epochs=3, lr=0.05, batch_size=64, seed=0)
 
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from genviz.autoencoders import losses
+from genviz.autoencoders.models import DiagonalGaussian, corrupt, prior_log_density, sample_prior
 from genviz.core import registry
 from genviz.core.errors import CheckpointError, ConfigError, TrainingDiverged
-from genviz.autoencoders.models import DiagonalGaussian, corrupt, prior_log_density, sample_prior
 from genviz.core.train import TensorSplit, TrainParams, fit
 
 KINDS = ("ae", "dae", "sae-l1", "sae-kl", "vae", "aae")
@@ -210,8 +210,8 @@ def test_hidden_widths_from_an_int_a_string_or_a_tuple():
 
 
 def test_a_non_autoencoder_checkpoint_is_named_for_what_it_is(digits):
-    from genviz.core import checkpoints
     from genviz.autoencoders.ui import check_fits
+    from genviz.core import checkpoints
 
     ckpt = checkpoints.load(checkpoints.SHIPPED_DIR / "classifier-digits.safetensors")
     with pytest.raises(CheckpointError, match="is a 'classifier' model .*needs an autoencoder"):

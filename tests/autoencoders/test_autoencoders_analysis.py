@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from genviz.autoencoders import analysis as ae_analysis
-from genviz.core import registry
 from genviz.cli import main
+from genviz.core import registry
 from genviz.core.train import TensorSplit, TrainParams, fit
 
 

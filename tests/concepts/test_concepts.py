@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
+from genviz.concepts import figures
 from genviz.concepts import lessons as concepts
 from genviz.concepts.lessons import ConvLayer, Gan2dConfig, Gan2dLab
 from genviz.core.errors import ConfigError, DataFormatError, TrainingDiverged
-from genviz.concepts import figures
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ----- convolution arithmetic ------------------------------------------------------------------------------
@@ -154,11 +154,11 @@ def test_generated_covariance_tends_to_sigma(method):
 
 def test_square_roots_differ_but_both_factor_sigma():
     cov = concepts.covariance_2d(1.5, 0.7, 0.6)
-    a, l = concepts.symmetric_sqrt(cov), concepts.cholesky_factor(cov)
+    a, lower = concepts.symmetric_sqrt(cov), concepts.cholesky_factor(cov)
     torch.testing.assert_close(a @ a, cov)
     torch.testing.assert_close(a, a.T)
-    torch.testing.assert_close(l @ l.T, cov)
-    assert l[0, 1] == 0 and not torch.allclose(a, l)
+    torch.testing.assert_close(lower @ lower.T, cov)
+    assert lower[0, 1] == 0 and not torch.allclose(a, lower)
     ellipse = concepts.covariance_ellipse(cov, n_std=1.0)
     quad = np.einsum("ni,ij,nj->n", ellipse, torch.linalg.inv(cov).numpy(), ellipse)
     np.testing.assert_allclose(quad, 1.0, rtol=1e-9)

@@ -8,7 +8,7 @@ import pytest
 
 from genviz.cli import main
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 def test_train_then_evaluate(tmp_path, capsys):

@@ -14,7 +14,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -96,8 +96,7 @@ def test_a_rerun_that_only_changes_the_tooltips_recomputes_nothing():
 
 def _save_autoencoder(kind: str, image_shape: tuple[int, int, int], name: str, *, nan: bool = False) -> None:
     from genviz import ui as backend
-    from genviz.core import checkpoints
-    from genviz.core import registry
+    from genviz.core import checkpoints, registry
 
     spec = registry.get(kind)
     torch.manual_seed(0)

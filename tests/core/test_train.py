@@ -77,7 +77,7 @@ def test_nan_guard_stops_with_a_sentence_and_keeps_last_good_weights(digits):
     model = torch.nn.Linear(64, 1)
     seen = []
     with pytest.raises(TrainingDiverged, match="smaller learning rate than 5"):
-        for rec in fit(model, _LinearRegression(), _split(digits), TrainParams(epochs=20, lr=5.0, log_every=1)):
+        for _rec in fit(model, _LinearRegression(), _split(digits), TrainParams(epochs=20, lr=5.0, log_every=1)):
             seen.append({k: v.clone() for k, v in model.state_dict().items()})
     assert len(seen) >= 2, "it should train a few finite steps first"
     for k, v in model.state_dict().items():
