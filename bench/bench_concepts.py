@@ -13,18 +13,17 @@ import time
 import plotly.io as pio
 import torch
 
-from genviz.concepts import figures
-from genviz.concepts import lessons as concepts
+from genviz.concepts import figures, gan2d
 
 SEEDS = (0, 1, 2, 3, 4)
 MAX_STEPS = 2000
 
 
-def _steps_to_all_modes(config: concepts.Gan2dConfig) -> int | None:
-    lab = concepts.Gan2dLab(config)
+def _steps_to_all_modes(config: gan2d.Gan2dConfig) -> int | None:
+    lab = gan2d.Gan2dLab(config)
     for step in range(1, MAX_STEPS + 1):
         lab.step()
-        if step % 50 == 0 and lab.metrics().modes_covered == concepts.RING_MODES:
+        if step % 50 == 0 and lab.metrics().modes_covered == gan2d.RING_MODES:
             return step
     return None
 
@@ -39,7 +38,7 @@ def _timed(fn, repeat: int) -> float:
 def run() -> list[dict]:
     torch.set_num_threads(1)
     rows: list[dict] = []
-    lab = concepts.Gan2dLab(concepts.Gan2dConfig())
+    lab = gan2d.Gan2dLab(gan2d.Gan2dConfig())
     for _ in range(20):
         lab.step()
     step_s = _timed(lab.step, 200)
@@ -59,8 +58,8 @@ def run() -> list[dict]:
     rows.append(dict(benchmark="2-D GAN update size", setting="canvas (all layers) + metrics chart",
                      value=round(canvas_kb + metrics_kb, 1), unit="kB",
                      note=f"canvas {canvas_kb:.1f} kB, metrics {metrics_kb:.1f} kB per refresh"))
-    for loss, extra in (("non-saturating", {}), ("saturating", {}), ("least-squares", {}), ("wgan-gp", {"d_steps": 5})):
-        steps = [_steps_to_all_modes(concepts.Gan2dConfig(loss=loss, seed=seed, **extra)) for seed in SEEDS]
+    for loss, extra in (("bce-non-saturating", {}), ("bce-saturating", {}), ("lsgan", {}), ("wgan-gp", {"d_steps": 5})):
+        steps = [_steps_to_all_modes(gan2d.Gan2dConfig(loss=loss, seed=seed, **extra)) for seed in SEEDS]
         done = [s for s in steps if s is not None]
         rows.append(dict(benchmark="ring: G steps to 8/8 modes", setting=loss + (" (5 D steps)" if extra else ""),
                          value=statistics.median(done) if done else "—", unit="G steps (median)",

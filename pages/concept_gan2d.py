@@ -22,7 +22,7 @@ with settings_col:
         st.stop()
 
 with main:
-    st.latex(gan_lab.LOSS_LATEX[config.loss])
+    st.latex(config.objective.formula)
     if config.target == "custom":
         with st.expander("Draw your own target", expanded=gan_lab.custom_points() is None):
             gan_lab.custom_points_panel()

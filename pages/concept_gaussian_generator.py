@@ -2,8 +2,7 @@
 import streamlit as st
 
 from genviz import ui as backend
-from genviz.concepts import figures
-from genviz.concepts import lessons as concepts
+from genviz.concepts import figures, gaussian
 from genviz.core.errors import GenvizError
 
 settings = backend.sidebar()
@@ -27,11 +26,11 @@ with controls:
         sigma1 = st.slider("σ1", 0.1, 3.0, step=0.05, key="gauss_sigma1")
         sigma2 = st.slider("σ2", 0.1, 3.0, step=0.05, key="gauss_sigma2")
         rho = st.slider("correlation ρ", -0.99, 0.99, step=0.01, key="gauss_rho")
-        make_cov = lambda: concepts.covariance_2d(sigma1, sigma2, rho)  # noqa: E731
+        make_cov = lambda: gaussian.covariance_2d(sigma1, sigma2, rho)  # noqa: E731
     else:
         text = st.text_area("Σ, one row per line", key="gauss_matrix", height=110,
                             help="Entries separated by commas; it must be symmetric and positive definite.")
-        make_cov = lambda: concepts.check_covariance(concepts.parse_matrix(text))  # noqa: E731
+        make_cov = lambda: gaussian.check_covariance(gaussian.parse_matrix(text))  # noqa: E731
     n = st.select_slider("Samples n", [10, 30, 100, 300, 1000, 3000, 10000, 30000], key="gauss_n")
 
 
@@ -39,15 +38,15 @@ def sigma_section() -> None:
     """Samples of z and of both maps, Σ and its estimate; a bad Σ shows its reason and skips the rest."""
     try:
         cov = make_cov()
-        z = concepts.standard_normal(30000, cov.shape[0], settings.seed)
-        a_sym, a_chol = concepts.symmetric_sqrt(cov), concepts.cholesky_factor(cov)
-        x_all = concepts.gaussian_generator(z, cov, "symmetric")
-        x_sym, x_chol = x_all[:n], concepts.gaussian_generator(z[:n], cov, "cholesky")
+        z = gaussian.standard_normal(30000, cov.shape[0], settings.seed)
+        a_sym, a_chol = gaussian.symmetric_sqrt(cov), gaussian.cholesky_factor(cov)
+        x_all = gaussian.gaussian_generator(z, cov, "symmetric")
+        x_sym, x_chol = x_all[:n], gaussian.gaussian_generator(z[:n], cov, "cholesky")
     except GenvizError as err:
         st.error(str(err))
         return
-    estimate = concepts.sample_covariance(x_sym)
-    error = concepts.covariance_convergence(x_all, cov, [n], max_repeats=1)[0]["relative error"]
+    estimate = gaussian.sample_covariance(x_sym)
+    error = gaussian.covariance_convergence(x_all, cov, [n], max_repeats=1)[0]["relative error"]
     show = min(n, 1500)
     if cov.shape[0] == 2:
         st.plotly_chart(figures.gaussian_maps_figure(
@@ -71,7 +70,7 @@ def sigma_section() -> None:
     m4.latex(rf"\hat\Sigma_{{{n}}} = " + figures.matrix_latex(estimate.numpy()))
     st.metric(f"Sample covariance from n = {n:,} samples: relative error ‖Σ̂ − Σ‖ / ‖Σ‖", f"{error:.3f}",
               help="Both maps give the same Σ̂ up to sampling noise; the error shrinks like 1/√n.")
-    rows = concepts.covariance_convergence(x_all, cov, [10, 30, 100, 300, 1000, 3000, 10000, 30000])
+    rows = gaussian.covariance_convergence(x_all, cov, [10, 30, 100, 300, 1000, 3000, 10000, 30000])
     st.plotly_chart(figures.convergence_figure(rows), key="gauss_convergence", width="stretch")
     st.caption("Each point averages the error over up to 50 independent samples of that size.")
 
@@ -86,17 +85,17 @@ knobs, picture = st.columns([1, 3], gap="large")
 with knobs:
     width = st.slider("Width", 2, 64, 16, key="gauss_mlp_width")
     depth = st.slider("Hidden layers", 1, 4, 2, key="gauss_mlp_depth")
-    activation = st.radio("Activation", list(concepts.ACTIVATIONS), index=2, key="gauss_mlp_activation")
+    activation = st.radio("Activation", list(gaussian.ACTIVATIONS), index=2, key="gauss_mlp_activation")
     scale = st.slider("Weight scale", 0.1, 4.0, 1.5, step=0.1, key="gauss_mlp_scale",
                       help="Larger weights bend more (and saturate tanh).")
-net = concepts.random_mlp_generator(concepts.MLPGeneratorConfig(width, depth, activation, scale, settings.seed))
-z2 = concepts.standard_normal(1500, 2, settings.seed)
-lines = concepts.grid_lines(2.5, 11, 40)
-x2, warped = concepts.warp_lines(net, z2[None])[0], concepts.warp_lines(net, lines)
+net = gaussian.random_mlp_generator(gaussian.MLPGeneratorConfig(width, depth, activation, scale, settings.seed))
+z2 = gaussian.standard_normal(1500, 2, settings.seed)
+lines = gaussian.grid_lines(2.5, 11, 40)
+x2, warped = gaussian.warp_lines(net, z2[None])[0], gaussian.warp_lines(net, lines)
 ellipse = None
 if activation.startswith("none"):
-    a_lin, b_lin = concepts.affine_equivalent(net)
-    ellipse = concepts.map_ellipse(a_lin, b_lin)
+    a_lin, b_lin = gaussian.affine_equivalent(net)
+    ellipse = gaussian.map_ellipse(a_lin, b_lin)
 with picture:
     st.plotly_chart(figures.warped_grid_figure(z2.numpy(), x2, lines.numpy(), warped, ellipse),
                     key="gauss_mlp", width="stretch")

@@ -2,8 +2,7 @@
 import streamlit as st
 
 from genviz import ui as backend
-from genviz.concepts import figures
-from genviz.concepts import lessons as concepts
+from genviz.concepts import conv_arith, figures
 from genviz.core.errors import GenvizError
 
 backend.sidebar()
@@ -38,7 +37,7 @@ with controls:
     d_out = b.number_input("d_out (channels out)", step=1, key="tconv_d_out")
 
 try:
-    layer = concepts.ConvLayer(transposed, (in_h, in_w), (k1, k2), stride, padding,
+    layer = conv_arith.ConvLayer(transposed, (in_h, in_w), (k1, k2), stride, padding,
                                output_padding if transposed else 0, dilation, d_in, d_out)
 except GenvizError as err:
     view.error(str(err))
@@ -61,7 +60,7 @@ with view:
     st.latex(rf"\#\text{{params}} = k_1 k_2\, d_{{in}} d_{{out}} + d_{{out}} = {layer.kernel[0]}\cdot{layer.kernel[1]}"
              rf"\cdot{layer.d_in}\cdot{layer.d_out} + {layer.d_out} = {layer.weight_count:,}")
 
-    n_cells = concepts.cell_count(layer)
+    n_cells = conv_arith.cell_count(layer)
     if st.session_state.tconv_cell >= n_cells:
         st.session_state.tconv_cell = 0
 
@@ -80,14 +79,14 @@ with view:
     else:
         st.info("The picture is drawn for grids up to 96 cells a side; make the input or stride smaller to see it.")
 
-    counts = concepts.overlap_counts(layer)[concepts.kept_mask(layer)]  # the output cells that are kept
+    counts = conv_arith.overlap_counts(layer)[conv_arith.kept_mask(layer)]  # the output cells that are kept
     if transposed:
         st.markdown(
             f"**Orange**: where input cell {cell} writes its {layer.kernel[0]}×{layer.kernel[1]} stamp; **light "
             f"orange**: the next input cell's stamp, **{s} output cells** further — strides are counted in the "
             f"output feature map. **Numbers**: how many stamps add up in each output cell. **Grey**: the {p} "
             f"row(s)/column(s) at each side that padding removes; the framed block is the {out_h}×{out_w} output.")
-        interior = concepts.interior_overlap_range(layer)
+        interior = conv_arith.interior_overlap_range(layer)
         if interior is not None and interior[0] != interior[1]:
             st.warning(f"Checkerboard: away from the borders, output cells receive between {interior[0]} and "
                        f"{interior[1]} contributions, in a repeating pattern — the stride ({s}) does not divide "

@@ -11,8 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from genviz.concepts import lessons as concepts
-from genviz.concepts.lessons import ConvLayer, Gan2dFrame, Gan2dMetrics
+from genviz.concepts.conv_arith import ConvLayer, footprint, kept_mask, overlap_counts
+from genviz.concepts.gan2d import CANVAS, HEAT_AXIS, Gan2dFrame, Gan2dMetrics
+from genviz.concepts.gaussian import covariance_ellipse
 
 REAL_COLOUR = "#1a9850"  # green, as GAN Lab
 FAKE_COLOUR = "#7b3294"  # purple
@@ -44,12 +45,12 @@ def conv_layer_figure(layer: ConvLayer, cell: int, *, max_text: int = 40) -> go.
     s cells further — strides count output cells. Conv: output cell `cell` (right) reads a window of the
     zero-padded input (left, grey = padding); numbers say how many output cells read each input cell.
     """
-    counts = concepts.overlap_counts(layer)
-    kept = concepts.kept_mask(layer)
+    counts = overlap_counts(layer)
+    kept = kept_mask(layer)
     steps_shape = layer.in_size if layer.transposed else layer.out_size
-    here = concepts.footprint(layer, cell)
+    here = footprint(layer, cell)
     i, j = divmod(cell, steps_shape[1])
-    nxt = concepts.footprint(layer, cell + 1) if j + 1 < steps_shape[1] else np.zeros_like(here)
+    nxt = footprint(layer, cell + 1) if j + 1 < steps_shape[1] else np.zeros_like(here)
 
     step_grid = np.zeros(steps_shape)
     step_grid[i, j] = 1.0
@@ -131,8 +132,8 @@ def gaussian_maps_figure(z: np.ndarray, panels: Sequence[tuple[str, np.ndarray, 
     angle = np.arctan2(z[:, 1], z[:, 0])
     fig = make_subplots(rows=1, cols=1 + len(panels), subplot_titles=["z ~ N(0, I)"] + [p[0] for p in panels],
                         horizontal_spacing=0.05)
-    circle = concepts.covariance_ellipse(np.eye(2), 2.0)
-    ellipse = concepts.covariance_ellipse(cov, 2.0)
+    circle = covariance_ellipse(np.eye(2), 2.0)
+    ellipse = covariance_ellipse(cov, 2.0)
     clouds = [(z, circle, np.eye(2))] + [(x, ellipse, a) for _, x, a in panels]
     lim = limit or float(np.percentile(np.abs(np.concatenate([c[0] for c in clouds])), 99.5)) * 1.1
     for col, (pts, curve, a) in enumerate(clouds, start=1):
@@ -221,13 +222,11 @@ def gan2d_canvas(frame: Gan2dFrame, layers: Iterable[str] = LAYERS, *, height: i
                                         for name in ("real", "fake", "arrows", "warped", "heat"))
     traces: list[dict] = []
     if "heatmap" in layers:
-        probability = frame.heat_label.startswith("D(x) = P")
         traces.append(dict(
-            type="heatmap", x=concepts.HEAT_AXIS.astype(np.float32), y=concepts.HEAT_AXIS.astype(np.float32), z=heat,
+            type="heatmap", x=HEAT_AXIS.astype(np.float32), y=HEAT_AXIS.astype(np.float32), z=heat,
             zsmooth=False, opacity=0.55,  # zsmooth="best" blanks the chart between updates in a busy browser
             colorscale=[[0, FAKE_COLOUR], [0.5, "#f7f7f7"], [1, REAL_COLOUR]],
-            **(dict(zmin=0, zmax=1) if probability else
-               dict(zmid=0.5 if frame.loss == "least-squares" else float(np.median(heat)))),
+            **(dict(zmin=0, zmax=1) if frame.heat_mid is None else dict(zmid=frame.heat_mid)),
             colorbar=dict(title=dict(text=frame.heat_label, side="right"), thickness=12, len=0.8),
             hovertemplate="(%{x:.2f}, %{y:.2f}) " + frame.heat_label + ": %{z:.2f}<extra></extra>"))
     if "manifold" in layers:
@@ -245,7 +244,7 @@ def gan2d_canvas(frame: Gan2dFrame, layers: Iterable[str] = LAYERS, *, height: i
                            line=dict(color="#e66101", width=1.2),
                            marker=dict(symbol="arrow", angleref="previous", color="#e66101",
                                        size=np.tile(np.array([0, 7, 0], np.uint8), len(fake)))))
-    lim = concepts.CANVAS
+    lim = CANVAS
     layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision="gan2d", template=LIGHT_TEMPLATE,
                   xaxis=dict(range=[-lim, lim], zeroline=False, constrain="domain"),
                   yaxis=dict(range=[-lim, lim], zeroline=False, scaleanchor="x", constrain="domain"),
@@ -290,7 +289,7 @@ def draw_points_figure(candidates: np.ndarray, chosen: np.ndarray | None = None,
         traces.append(go.Scatter(x=chosen[:, 0], y=chosen[:, 1], mode="markers", name="your points",
                                  marker=dict(size=6, color=REAL_COLOUR), hoverinfo="skip"))
     fig = go.Figure(traces)
-    lim = concepts.CANVAS
+    lim = CANVAS
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso", showlegend=False,
                       xaxis=dict(range=[-lim, lim], constrain="domain"),
                       yaxis=dict(range=[-lim, lim], scaleanchor="x", constrain="domain"))

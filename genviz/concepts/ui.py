@@ -9,8 +9,17 @@ import numpy as np
 import streamlit as st
 import torch
 
-from genviz.concepts import lessons as concepts
-from genviz.concepts.lessons import Gan2dConfig, Gan2dFrame, Gan2dLab
+from genviz.concepts import figures
+from genviz.concepts.gan2d import (
+    GAN2D_OBJECTIVES,
+    OPTIMIZERS,
+    TARGETS,
+    Gan2dConfig,
+    Gan2dFrame,
+    Gan2dLab,
+    fit_to_canvas,
+    points_from_csv,
+)
 from genviz.core.errors import GenvizError
 from genviz.core.jobs import BackgroundJob
 from genviz.ui import session_job, start_job
@@ -20,25 +29,27 @@ IDLE_STOP_S = 20.0  # a run nobody watches (tab closed, another page open) pause
 LAB = "gan2d_lab_object"
 CUSTOM = "gan2d_custom_points"
 ERROR = "gan2d_step_error"
+UPLOAD_ERROR = "gan2d_upload_error"  # why the last CSV was refused; cleared as soon as new points arrive
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, "max")
 TARGET_TITLES = {"ring": "Ring of 8 Gaussians", "grid": "Grid of 25 Gaussians", "line": "Line", "moons": "Two moons",
                  "custom": "Draw your own"}
-LOSS_TITLES = {"saturating": "Saturating (minimax): log(1 − D(G(z)))", "non-saturating": "Non-saturating: −log D(G(z))",
-               "least-squares": "Least squares (LSGAN)", "wgan-gp": "Wasserstein + gradient penalty"}
+LOSS_TITLES = {"bce-saturating": "Saturating (minimax): log(1 − D(G(z)))",
+               "bce-non-saturating": "Non-saturating: −log D(G(z))",
+               "lsgan": "Least squares (LSGAN)", "wgan-gp": "Wasserstein + gradient penalty"}
 
 
 def gan2d_settings(seed: int) -> Gan2dConfig:
     """The lab's settings as keyed widgets (draw them inside a column or expander); `seed` from the sidebar."""
     defaults = Gan2dConfig()
-    target = st.selectbox("Target distribution", concepts.TARGETS, format_func=TARGET_TITLES.get, key="gan2d_target")
-    loss = st.selectbox("Loss", concepts.GAN_LOSSES, index=concepts.GAN_LOSSES.index(defaults.loss),
+    target = st.selectbox("Target distribution", TARGETS, format_func=TARGET_TITLES.get, key="gan2d_target")
+    loss = st.selectbox("Loss", GAN2D_OBJECTIVES, index=GAN2D_OBJECTIVES.index(defaults.loss),
                         format_func=LOSS_TITLES.get, key="gan2d_loss")
     values = {}
     for who, label in (("g", "Generator"), ("d", "Discriminator")):
         with st.expander(label, expanded=False):
             values[f"{who}_layers"] = st.slider("Hidden layers", 1, 6, 2, key=f"gan2d_{who}_layers")
             values[f"{who}_width"] = st.select_slider("Width", [4, 8, 16, 32, 64, 128, 256], 64, key=f"gan2d_{who}_width")
-            values[f"{who}_optimizer"] = st.radio("Optimiser", concepts.OPTIMIZERS, horizontal=True,
+            values[f"{who}_optimizer"] = st.radio("Optimiser", OPTIMIZERS, horizontal=True,
                                                   key=f"gan2d_{who}_opt")
             values[f"{who}_lr"] = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
                                                    3e-3, format_func=lambda v: f"{v:g}", key=f"gan2d_{who}_lr")
@@ -59,7 +70,9 @@ def custom_points() -> np.ndarray | None:
 
 
 def set_custom_points(points: np.ndarray | None) -> None:
+    """Replace the user's points; an earlier upload's error is stale from here on."""
     st.session_state[CUSTOM] = None if points is None else np.asarray(points, dtype=np.float32)
+    st.session_state.pop(UPLOAD_ERROR, None)
 
 
 def lab(config: Gan2dConfig) -> Gan2dLab:
@@ -143,17 +156,6 @@ def latest_frame(current: Gan2dLab) -> Gan2dFrame:
     return current.last_frame if current.last_frame is not None else current.frame()
 
 
-LOSS_LATEX = {
-    "saturating": r"\max_D\; \mathbb E_x[\log D(x)] + \mathbb E_z[\log(1 - D(G(z)))],\qquad "
-                  r"\min_G\; \mathbb E_z[\log(1 - D(G(z)))]",
-    "non-saturating": r"\max_D\; \mathbb E_x[\log D(x)] + \mathbb E_z[\log(1 - D(G(z)))],\qquad "
-                      r"\min_G\; -\mathbb E_z[\log D(G(z))]",
-    "least-squares": r"\min_D\; \tfrac12\mathbb E_x[(D(x)-1)^2] + \tfrac12\mathbb E_z[D(G(z))^2],\qquad "
-                     r"\min_G\; \tfrac12\mathbb E_z[(D(G(z))-1)^2]",
-    "wgan-gp": r"\min_C\; \mathbb E_z[C(G(z))] - \mathbb E_x[C(x)] + \lambda\,\mathbb E_{\hat x}"
-               r"[(\lVert\nabla_{\hat x} C(\hat x)\rVert - 1)^2],\qquad \min_G\; -\mathbb E_z[C(G(z))]",
-}
-
 # The drawing canvas: a field of candidate points to lasso or box-select (one trace, selection by index).
 _TICKS = np.linspace(-2.5, 2.5, 41)
 CANDIDATES = np.stack(np.meshgrid(_TICKS, _TICKS), -1).reshape(-1, 2)
@@ -161,21 +163,19 @@ CANDIDATES = np.stack(np.meshgrid(_TICKS, _TICKS), -1).reshape(-1, 2)
 
 def custom_points_panel() -> None:
     """Upload a CSV of x,y or select points on a canvas; the result becomes the "custom" target."""
-    from genviz.concepts import figures
-
     upload = st.file_uploader("Upload a CSV of x,y points", type=["csv", "txt"], key="gan2d_csv")
     if upload is not None and st.session_state.get("gan2d_csv_seen") != upload.file_id:
         st.session_state["gan2d_csv_seen"] = upload.file_id
         try:
-            set_custom_points(concepts.points_from_csv(upload.getvalue()).numpy())
+            set_custom_points(points_from_csv(upload.getvalue()).numpy())
         except GenvizError as err:
-            st.session_state[ERROR] = str(err)
-    if st.session_state.get(ERROR, "").startswith(("The CSV", "That file")):
-        st.error(st.session_state[ERROR])
+            st.session_state[UPLOAD_ERROR] = str(err)
+    if st.session_state.get(UPLOAD_ERROR):
+        st.error(st.session_state[UPLOAD_ERROR])
     st.caption("…or drag a lasso or box over the grey field, then press a button. Points are centred and "
                "scaled to fit the canvas; each one becomes a small Gaussian blob.")
     chosen = custom_points()
-    shown = None if chosen is None else concepts.fit_to_canvas(torch.from_numpy(chosen)).numpy()
+    shown = None if chosen is None else fit_to_canvas(torch.from_numpy(chosen)).numpy()
     event = st.plotly_chart(figures.draw_points_figure(CANDIDATES, shown), on_select="rerun",
                             selection_mode=("box", "lasso"), key="gan2d_draw", width="stretch")
     selected = event.selection.points if event else []

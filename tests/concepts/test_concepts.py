@@ -1,6 +1,7 @@
 """Concepts lab: conv arithmetic against torch, the Gaussian generator, the 2-D GAN, and its three pages."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -12,10 +13,11 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
-from genviz.concepts import figures
-from genviz.concepts import lessons as concepts
-from genviz.concepts.lessons import ConvLayer, Gan2dConfig, Gan2dLab
+from genviz.concepts import conv_arith, figures, gan2d, gaussian
+from genviz.concepts.conv_arith import ConvLayer
+from genviz.concepts.gan2d import Gan2dConfig, Gan2dLab
 from genviz.core.errors import ConfigError, DataFormatError, TrainingDiverged
+from genviz.gans import objectives
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,30 +76,30 @@ def test_overlap_counts_and_footprints_match_torch():
     for n, k, s, d in itertools.product((2, 3, 4), (1, 2, 3, 4), (1, 2, 3), (1, 2)):
         layer = ConvLayer(True, (n, n + 1), (k, k), s, 0, 0, d)
         ones = F.conv_transpose2d(torch.ones(1, 1, n, n + 1), torch.ones(1, 1, k, k), stride=s, dilation=d)[0, 0]
-        np.testing.assert_array_equal(concepts.overlap_counts(layer), ones.numpy())
+        np.testing.assert_array_equal(conv_arith.overlap_counts(layer), ones.numpy())
         one_hot = torch.zeros(1, 1, n, n + 1)
         one_hot[0, 0, n - 1, 1] = 1  # cell index (n−1)·(n+1) + 1
         stamp = F.conv_transpose2d(one_hot, torch.ones(1, 1, k, k), stride=s, dilation=d)[0, 0] > 0
-        np.testing.assert_array_equal(concepts.footprint(layer, (n - 1) * (n + 1) + 1), stamp.numpy())
+        np.testing.assert_array_equal(conv_arith.footprint(layer, (n - 1) * (n + 1) + 1), stamp.numpy())
         # conv: how many output cells read each padded input cell = the gradient of the sum of outputs
         conv = ConvLayer(False, (n + 4, n + 3), (k, k), s, min(1, d * (k - 1)), 0, d)
         x = torch.zeros(1, 1, *conv.canvas_size, requires_grad=True)
         F.conv2d(x, torch.ones(1, 1, k, k), stride=s, dilation=d).sum().backward()
-        np.testing.assert_array_equal(concepts.overlap_counts(conv), x.grad[0, 0].numpy())
+        np.testing.assert_array_equal(conv_arith.overlap_counts(conv), x.grad[0, 0].numpy())
 
 
 def test_checkerboard_when_stride_does_not_divide_the_kernel_and_padding_crops():
     uneven = ConvLayer(True, 4, 3, 2)
-    counts = concepts.overlap_counts(uneven)[concepts.kept_mask(uneven)]
+    counts = conv_arith.overlap_counts(uneven)[conv_arith.kept_mask(uneven)]
     assert counts.min() == 1 and counts.max() == 4  # the checkerboard
     even = ConvLayer(True, 4, 4, 2, padding=2)
-    kept = concepts.kept_mask(even)
+    kept = conv_arith.kept_mask(even)
     assert kept.shape == (10, 10) and kept.sum() == 6 * 6 and not kept[:2].any() and not kept[:, -2:].any()
-    inner = concepts.overlap_counts(even)[kept]
+    inner = conv_arith.overlap_counts(even)[kept]
     assert inner.min() == inner.max() == 4, "k = 4, s = 2 overlaps evenly once padding removes the thin border"
-    assert concepts.interior_overlap_range(uneven) == (1, 4)
-    assert concepts.interior_overlap_range(ConvLayer(True, 4, 4, 2, padding=1)) == (4, 4), "DCGAN's k=4, s=2"
-    assert concepts.interior_overlap_range(ConvLayer(True, 4, 3, 2, dilation=2)) == (0, 9), "holes: taps all even"
+    assert conv_arith.interior_overlap_range(uneven) == (1, 4)
+    assert conv_arith.interior_overlap_range(ConvLayer(True, 4, 4, 2, padding=1)) == (4, 4), "DCGAN's k=4, s=2"
+    assert conv_arith.interior_overlap_range(ConvLayer(True, 4, 3, 2, dilation=2)) == (0, 9), "holes: taps all even"
 
 
 def test_conv_and_transposed_conv_are_shape_inverses():
@@ -135,31 +137,31 @@ def test_bad_conv_settings_say_what_is_allowed(kwargs, words):
 
 def test_conv_figure_builds_for_both_layers():
     for layer in (ConvLayer(True, 3, 3, 2, 1, 1), ConvLayer(False, 6, 3, 2, 1)):
-        fig = figures.conv_layer_figure(layer, concepts.cell_count(layer) - 1)
+        fig = figures.conv_layer_figure(layer, conv_arith.cell_count(layer) - 1)
         assert len(fig.data) == 5 and fig.layout.shapes
 
 
 # ----- Gaussian generator ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", concepts.SQRT_METHODS)
+@pytest.mark.parametrize("method", gaussian.SQRT_METHODS)
 def test_generated_covariance_tends_to_sigma(method):
-    cov = concepts.check_covariance(torch.tensor([[2.0, 0.8, 0.3], [0.8, 1.0, -0.2], [0.3, -0.2, 0.5]]))
-    z = concepts.standard_normal(200_000, 3, seed=0)
-    x = concepts.gaussian_generator(z, cov, method)
-    torch.testing.assert_close(concepts.sample_covariance(x), cov, atol=0.03, rtol=0.02)
-    errors = [r["relative error"] for r in concepts.covariance_convergence(x, cov, [100, 10_000, 200_000])]
+    cov = gaussian.check_covariance(torch.tensor([[2.0, 0.8, 0.3], [0.8, 1.0, -0.2], [0.3, -0.2, 0.5]]))
+    z = gaussian.standard_normal(200_000, 3, seed=0)
+    x = gaussian.gaussian_generator(z, cov, method)
+    torch.testing.assert_close(gaussian.sample_covariance(x), cov, atol=0.03, rtol=0.02)
+    errors = [r["relative error"] for r in gaussian.covariance_convergence(x, cov, [100, 10_000, 200_000])]
     assert errors[0] > errors[1] > errors[2] and errors[2] < 0.01
 
 
 def test_square_roots_differ_but_both_factor_sigma():
-    cov = concepts.covariance_2d(1.5, 0.7, 0.6)
-    a, lower = concepts.symmetric_sqrt(cov), concepts.cholesky_factor(cov)
+    cov = gaussian.covariance_2d(1.5, 0.7, 0.6)
+    a, lower = gaussian.symmetric_sqrt(cov), gaussian.cholesky_factor(cov)
     torch.testing.assert_close(a @ a, cov)
     torch.testing.assert_close(a, a.T)
     torch.testing.assert_close(lower @ lower.T, cov)
     assert lower[0, 1] == 0 and not torch.allclose(a, lower)
-    ellipse = concepts.covariance_ellipse(cov, n_std=1.0)
+    ellipse = gaussian.covariance_ellipse(cov, n_std=1.0)
     quad = np.einsum("ni,ij,nj->n", ellipse, torch.linalg.inv(cov).numpy(), ellipse)
     np.testing.assert_allclose(quad, 1.0, rtol=1e-9)
 
@@ -174,25 +176,25 @@ def test_square_roots_differ_but_both_factor_sigma():
 ])
 def test_bad_sigma_is_refused_with_a_reason(matrix, words):
     with pytest.raises(ConfigError) as err:
-        concepts.check_covariance(concepts.parse_matrix(matrix))
+        gaussian.check_covariance(gaussian.parse_matrix(matrix))
     assert words in str(err.value)
     with pytest.raises(ConfigError, match="between −0.999 and 0.999"):
-        concepts.covariance_2d(1, 1, 1.0)
+        gaussian.covariance_2d(1, 1, 1.0)
     with pytest.raises(ConfigError, match="σ1 must be between"):
-        concepts.covariance_2d(0, 1, 0.0)
+        gaussian.covariance_2d(0, 1, 0.0)
 
 
 def test_linear_mlp_generator_is_gaussian_and_a_nonlinear_one_bends():
-    linear = concepts.random_mlp_generator(concepts.MLPGeneratorConfig(8, 2, "none (linear)", 1.0, 3))
-    a, b = concepts.affine_equivalent(linear)
-    z = concepts.standard_normal(5, 2, 1)
+    linear = gaussian.random_mlp_generator(gaussian.MLPGeneratorConfig(8, 2, "none (linear)", 1.0, 3))
+    a, b = gaussian.affine_equivalent(linear)
+    z = gaussian.standard_normal(5, 2, 1)
     with torch.no_grad():
         torch.testing.assert_close(linear(z), z @ a.T + b)
-    bent = concepts.random_mlp_generator(concepts.MLPGeneratorConfig(8, 2, "tanh", 2.0, 3))
-    a2, b2 = concepts.affine_equivalent(bent)
+    bent = gaussian.random_mlp_generator(gaussian.MLPGeneratorConfig(8, 2, "tanh", 2.0, 3))
+    a2, b2 = gaussian.affine_equivalent(bent)
     with torch.no_grad():
         assert (bent(z) - (z @ a2.T + b2)).abs().max() > 0.05
-    assert concepts.warp_lines(bent, concepts.grid_lines(2.0, 5, 7)).shape == (10, 7, 2)
+    assert gaussian.warp_lines(bent, gaussian.grid_lines(2.0, 5, 7)).shape == (10, 7, 2)
 
 
 # ----- 2-D GAN ---------------------------------------------------------------------------------------------
@@ -201,36 +203,67 @@ def test_linear_mlp_generator_is_gaussian_and_a_nonlinear_one_bends():
 def test_targets_sample_where_they_should():
     gen = torch.Generator().manual_seed(0)
     for name in ("ring", "grid", "line", "moons"):
-        pts = concepts.target_distribution(name).sample(500, gen)
-        assert pts.shape == (500, 2) and pts.dtype == torch.float32 and pts.abs().max() < concepts.CANVAS
-    ring = concepts.target_distribution("ring")
-    covered, quality = concepts.modes_covered(ring.sample(1000, gen), ring.modes, ring.std)
+        pts = gan2d.target_distribution(name).sample(500, gen)
+        assert pts.shape == (500, 2) and pts.dtype == torch.float32 and pts.abs().max() < gan2d.CANVAS
+    ring = gan2d.target_distribution("ring")
+    covered, quality = gan2d.modes_covered(ring.sample(1000, gen), ring.modes, ring.std)
     assert covered == 8 and quality > 0.98
     one_mode = ring.modes[:1].repeat(1000, 1)
-    assert concepts.modes_covered(one_mode, ring.modes, ring.std)[0] == 1
-    custom = concepts.target_distribution("custom", torch.tensor([[0.0, 0.0], [10.0, 0.0], [5.0, 20.0]]))
+    assert gan2d.modes_covered(one_mode, ring.modes, ring.std)[0] == 1
+    custom = gan2d.target_distribution("custom", torch.tensor([[0.0, 0.0], [10.0, 0.0], [5.0, 20.0]]))
     assert custom.points.abs().max() <= 2.0 + 1e-6
     with pytest.raises(DataFormatError, match="needs points"):
-        concepts.target_distribution("custom")
+        gan2d.target_distribution("custom")
 
 
 def test_divergences_on_the_grid():
     gen = torch.Generator().manual_seed(0)
-    ring = concepts.target_distribution("ring")
-    same = concepts.grid_divergences(ring.sample(4000, gen), ring.sample(4000, gen))
-    apart = concepts.grid_divergences(ring.sample(4000, gen), torch.zeros(4000, 2) + 0.01)
+    ring = gan2d.target_distribution("ring")
+    same = gan2d.grid_divergences(ring.sample(4000, gen), ring.sample(4000, gen))
+    apart = gan2d.grid_divergences(ring.sample(4000, gen), torch.zeros(4000, 2) + 0.01)
     assert same[1] < 0.05 and apart[1] > 0.9 and apart[0] > 5 * max(same[0], 0.01)
 
 
 def test_csv_points_and_bad_csv():
-    assert concepts.points_from_csv("x,y\n0,1\n2,3\n4,5\n").tolist() == [[0, 1], [2, 3], [4, 5]]
-    assert concepts.points_from_csv(b"a;b;label\n1;2;p\n3;4;q\n5;6;r\n").shape == (3, 2)
-    assert concepts.points_from_csv("1.5,2\n3,4\n5,6\n7,8\n").shape == (4, 2), "headerless files work too"
+    assert gan2d.points_from_csv("x,y\n0,1\n2,3\n4,5\n").tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert gan2d.points_from_csv(b"a;b;label\n1;2;p\n3;4;q\n5;6;r\n").shape == (3, 2)
+    assert gan2d.points_from_csv("1.5,2\n3,4\n5,6\n7,8\n").shape == (4, 2), "headerless files work too"
     for bad, words in (("x\n1\n2\n3\n", "two numeric columns"), ("name,colour\nann,red\nbob,blue\n", "two numeric"),
                        ("x,y\n1,2\n", "between 3 and")):
         with pytest.raises(DataFormatError) as err:
-            concepts.points_from_csv(bad)
+            gan2d.points_from_csv(bad)
         assert words in str(err.value)
+
+
+def test_csv_with_huge_or_infinite_values_names_the_row():
+    """1e308 is a float64 but inf in float32: it used to become NaN points and "lower the learning rates"."""
+    for text, words in (("x,y\n0,1\n1e308,2\n3,4\n", "row 2 after the header has x = 1e+308"),
+                        ("1,2\n3,-inf\n5,6\n7,8\n", "row 2 has y = -inf"),
+                        ("x,y\n0,1\n2,3\n4,2e6\n", "row 3 after the header has y = 2e+06")):
+        with pytest.raises(DataFormatError) as err:
+            gan2d.points_from_csv(text)
+        assert words in str(err.value) and "finite number between" in str(err.value)
+    points = gan2d.points_from_csv("x,y\n-1e6,0\n0,1e6\n3,4\n")
+    assert torch.isfinite(gan2d.fit_to_canvas(points)).all(), "the largest allowed values still fit the canvas"
+
+
+def test_the_lab_reads_its_losses_from_the_gan_objective_table(monkeypatch):
+    assert set(gan2d.GAN2D_OBJECTIVES) <= set(objectives.OBJECTIVES)
+    calls = []
+    row = objectives.OBJECTIVES["lsgan"]
+    spy = dataclasses.replace(row, d_loss=lambda r, f: calls.append("d") or row.d_loss(r, f),
+                              g_loss=lambda f: calls.append("g") or row.g_loss(f))
+    monkeypatch.setitem(objectives.OBJECTIVES, "lsgan", spy)
+    lab = Gan2dLab(Gan2dConfig(loss="lsgan", g_width=8, d_width=8, batch_size=16))
+    lab.step()
+    assert calls == ["d", "g"]
+    frame = lab.frame()
+    assert frame.heat_mid == 0.5 and frame.heat_label == "D(x)"
+    assert Gan2dLab(Gan2dConfig(g_width=8, d_width=8)).frame().heat_mid is None, "BCE: D(x) is a probability"
+    # WGAN-GP: the table's gradient_penalty flag adds λ·GP to the critic's loss
+    plain, penalised = (Gan2dLab(Gan2dConfig(loss="wgan-gp", gp_weight=w, g_width=8, d_width=8, batch_size=16))
+                        for w in (0.0, 10.0))
+    assert penalised.step_discriminator() > plain.step_discriminator()
 
 
 def test_d_step_changes_only_d_and_g_step_only_g():
@@ -247,15 +280,15 @@ def test_d_step_changes_only_d_and_g_step_only_g():
     assert (lab.g_steps, lab.d_steps_done) == (1, 1)
 
 
-@pytest.mark.parametrize("loss", concepts.GAN_LOSSES)
+@pytest.mark.parametrize("loss", gan2d.GAN2D_OBJECTIVES)
 def test_every_loss_steps_and_draws_a_light_frame(loss):
     lab = Gan2dLab(Gan2dConfig(loss=loss, g_width=16, d_width=16, batch_size=32, d_steps=2))
     lab.step()
     frame = lab.frame()
-    assert frame.real.shape == frame.fake.shape == frame.arrows.shape == (concepts.SHOW_POINTS, 2)
-    assert frame.heat.shape == (concepts.HEAT_RES, concepts.HEAT_RES) and frame.warped.shape == (18, 25, 2)
+    assert frame.real.shape == frame.fake.shape == frame.arrows.shape == (gan2d.SHOW_POINTS, 2)
+    assert frame.heat.shape == (gan2d.HEAT_RES, gan2d.HEAT_RES) and frame.warped.shape == (18, 25, 2)
     assert np.isfinite(frame.heat).all() and frame.metrics.d_step == 2 and frame.metrics.step == 1
-    assert np.linalg.norm(frame.arrows, axis=1).max() == pytest.approx(concepts.ARROW_LENGTH, rel=1e-4)
+    assert np.linalg.norm(frame.arrows, axis=1).max() == pytest.approx(gan2d.ARROW_LENGTH, rel=1e-4)
     fig = figures.gan2d_canvas(frame)
     assert len(fig.data) == 5 and len(fig.to_json()) < 120_000, "live figures must stay light"
     assert len(figures.gan2d_canvas(frame, ["real"]).data) == 1
@@ -279,8 +312,8 @@ def one_thread():
 
 
 def test_modes_covered_rises_on_the_ring_with_the_non_saturating_loss(one_thread):
-    config = Gan2dConfig(target="ring", loss="non-saturating", seed=0)
-    history = concepts.train_gan2d(config, 400, every=400)
+    config = Gan2dConfig(target="ring", loss="bce-non-saturating", seed=0)
+    history = gan2d.train_gan2d(config, 400, every=400)
     assert history[0].modes_covered == 0 and history[0].js > 0.85, "G starts as one blob near the origin"
     assert history[-1].modes_covered >= 6, history[-1]
     assert history[-1].js < history[0].js - 0.2
@@ -395,3 +428,14 @@ def test_gan2d_page_steps_plays_pauses_and_resets():
     assert steps() == "0"
     at.selectbox(key="gan2d_target").set_value("custom").run()
     assert not at.exception and any("needs points" in i.value for i in at.info)
+
+
+def test_gan2d_upload_error_names_the_row_and_clears_after_a_good_upload():
+    at = _page("pages/concept_gan2d.py")
+    at.selectbox(key="gan2d_target").set_value("custom").run()
+    at.file_uploader(key="gan2d_csv").set_value(("huge.csv", b"x,y\n0,1\n1e308,2\n3,4\n", "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] and all("row 2 after the header has x = 1e+308" in e.value for e in at.error)
+    at.file_uploader(key="gan2d_csv").set_value(("good.csv", b"x,y\n0,1\n2,3\n4,5\n", "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not any("needs points" in i.value for i in at.info), "the good points became the target"
