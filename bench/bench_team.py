@@ -1,6 +1,6 @@
 """Team ability: held-out accuracy / log-loss of ability-only, all-pairs and the factorised model on
 HotS tournament and HotS public (the paper's splits) and Dota 2 (UCI train/test files), with training
-time at the recommended settings (genviz.team.models.DEFAULT_SETTINGS), plus the pair-sum throughput.
+time at the recommended settings (genviz.team.training.DEFAULT_SETTINGS), plus the pair-sum throughput.
 
 Runs with one torch thread (the machine is shared; one thread is also what the app's training job uses).
 """
@@ -11,6 +11,11 @@ import os
 import time
 
 import torch
+
+from genviz.core.data import data_dir
+from genviz.team.matches import available, load_matches
+from genviz.team.models import TeamConfig, TeamModel
+from genviz.team.training import default_settings, train
 
 SPLITS = {
     "hots-tournament": "paper split",
@@ -28,9 +33,8 @@ REFERENCE = {  # what the issue quotes for comparison
 
 def _pair_sum_rate(batch: int = 4096, dim: int = 32, steps: int = 30) -> float:
     """Matches per second through forward + backward of the factorised score (both teams of 5)."""
-    from genviz.team import models as team
 
-    model = team.TeamModel(team.TeamConfig(n_heroes=111, dim=dim), torch.Generator().manual_seed(0))
+    model = TeamModel(TeamConfig(n_heroes=111, dim=dim), torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(0)
     a = torch.randint(0, 111, (batch, 5), generator=g)
     b = torch.randint(0, 111, (batch, 5), generator=g)
@@ -43,7 +47,6 @@ def _pair_sum_rate(batch: int = 4096, dim: int = 32, steps: int = 30) -> float:
 
 
 def run() -> list[dict]:
-    from genviz.team import models as team
 
     threads = torch.get_num_threads()
     load_before = os.getloadavg()[0]
@@ -52,15 +55,15 @@ def run() -> list[dict]:
     rows: list[dict] = []
     try:
         for name, split in SPLITS.items():
-            if name not in team.available():
+            if name not in available():
                 rows.append({"benchmark": f"team: {name}", "setting": split, "value": "n/a", "unit": "",
-                             "note": f"data not under {team.data_dir()}"})
+                             "note": f"data not under {data_dir()}"})
                 continue
             t = time.perf_counter()
-            matches = team.load_matches(name)
+            matches = load_matches(name)
             load_s = time.perf_counter() - t
-            settings = team.default_settings(name)
-            result = team.train(matches, settings)
+            settings = default_settings(name)
+            result = train(matches, settings)
             setting = (f"{split}, {matches.n_train:,}/{matches.n_test:,} matches, d={settings.dim}, λ={settings.l2:g}, "
                        f"{settings.epochs} epochs, batch {settings.batch_size}, lr {settings.lr:g}")
             for f in result.fitted:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from genviz.core.config import PRECISIONS
 from genviz.core.errors import GenvizError
 from genviz.embeddings.cli import add_embed_command
+from genviz.team.cli import add_team_command
 
 
 def _progress(msg: str) -> None:
@@ -180,56 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_team(args: argparse.Namespace) -> int:
-    """Train ability-only, all-pairs and the factorised team model on one split; print one JSON object."""
-    from genviz.core import device
-    from genviz.team import models as team
-
-    device.configure_threads(args.threads)
-    if args.csv:
-        roster = team.game_roster(args.dataset) if args.dataset else None
-        matches = team.load_csv(Path(args.csv), roster=roster, name=Path(args.csv).stem)
-    else:
-        matches = team.load_matches(args.dataset or "hots-tournament")
-    overrides = {k: getattr(args, k) for k in ("dim", "l2", "epochs", "lr", "batch_size", "seed")
-                 if getattr(args, k) is not None}
-    settings = team.default_settings(matches.name, **overrides)
-    import torch._dynamo  # noqa: F401  (torch.optim imports it on first use, ≈3 s once: keep it out of "seconds")
-
-    result = None
-    for item in team.train_models(matches, settings):
-        if isinstance(item, team.TeamProgress) and item.record.test_metrics and args.verbose:
-            m = item.record.test_metrics
-            _progress(f"{item.label}: epoch {item.record.epoch:.0f} test accuracy {m['accuracy']:.4f} "
-                      f"log-loss {m['logloss']:.4f}")
-        result = item
-    summary = result.summary()
-    if args.out:
-        summary["path"] = str(team.save_result(args.out, result))
-    print(json.dumps(summary))
-    return 0
-
-
-def _add_team_command(sub: Any) -> None:
-    p = sub.add_parser("team", help="train the team-ability model and its baselines on match data")
-    p.add_argument("--dataset", choices=["hots-tournament", "hots-public", "dota2"],
-                   help="match data (default hots-tournament); with --csv: the game whose hero ids the CSV uses")
-    p.add_argument("--csv", help="your own matches: team1_1..team1_K, team2_1..team2_K, winner (1/2)[, split]")
-    p.add_argument("--dim", type=int, help="teamwork dimension d (default: per dataset)")
-    p.add_argument("--l2", type=float, help="L2 weight λ on w and v")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--batch-size", dest="batch_size", type=int)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--out", help="also save the model (+ baselines) as a checkpoint here")
-    p.add_argument("-v", "--verbose", action="store_true", help="per-epoch progress on stderr")
-    p.set_defaults(fn=cmd_team)
-
-
-# Other areas add subcommands here: each function takes the subparsers object and registers one
+# Each family adds its subcommands here: each function takes the subparsers object and registers one
 # parser with `set_defaults(fn=...)`.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [_add_team_command, add_embed_command]
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [add_team_command, add_embed_command]
 
 
 def main(argv: list[str] | None = None) -> int:

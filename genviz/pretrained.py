@@ -157,8 +157,8 @@ PRETRAINED += _gan_entries()
 
 def _team_entries() -> list[PretrainSpec]:
     """Team-ability models (factorised + both baselines in one fp16 file, a few kB each), trained with
-    the dataset's recommended settings (genviz.team.models.DEFAULT_SETTINGS); they need the match data."""
-    from genviz.team.recipe import build_pretrained
+    the dataset's recommended settings (genviz.team.training.DEFAULT_SETTINGS); they need the match data."""
+    from genviz.team.pretrained import build_pretrained
 
     return [PretrainSpec(f"team-{name}", "team", name, custom=build_pretrained)
             for name in ("hots-tournament", "hots-public", "dota2")]

@@ -4,8 +4,9 @@ import streamlit as st
 from genviz import ui as backend
 from genviz.core.errors import GenvizError
 from genviz.team import figures as team_figures
-from genviz.team import models as team
 from genviz.team import ui as team_backend
+from genviz.team.analysis import abilities, progress_curves, ranked_pairs, teamwork_pca
+from genviz.team.training import TeamProgress
 
 settings = backend.sidebar()
 st.title("Team ability")
@@ -41,10 +42,10 @@ def progress() -> None:
     snap = run.job.snapshot()
     if snap.running:
         item = snap.latest
-        done = item.progress if isinstance(item, team.TeamProgress) else 0.0
+        done = item.progress if isinstance(item, TeamProgress) else 0.0
         what = f"{item.label} ({item.index}/{item.of}), epoch {item.record.epoch:.0f}" if item is not None else "starting"
         st.progress(done, text=f"Training {what} · {snap.elapsed:.1f} s")
-        curves = team.progress_curves(snap.history)
+        curves = progress_curves(snap.history)
         if curves:
             st.plotly_chart(team_figures.training_curves(curves, height=260), key="team_live_curve", width="stretch")
         if st.button("Stop", key="team_stop"):
@@ -75,7 +76,7 @@ st.plotly_chart(team_figures.training_curves({f.label: f.curve for f in result.f
                 width="stretch")
 
 st.subheader("Teamwork vectors v_i, projected by PCA")
-projection = team.teamwork_pca(main.model)
+projection = teamwork_pca(main.model)
 st.plotly_chart(team_figures.teamwork_map(projection, result.roster), key="team_pca", width="stretch")
 st.caption(f"The first two principal axes keep {projection.explained[0]:.0%} + {projection.explained[1]:.0%} of "
            f"the variance of the {main.config.dim}-D teamwork vectors. Heroes close together team up with the same "
@@ -84,7 +85,7 @@ st.caption(f"The first two principal axes keep {projection.explained[0]:.0%} + {
 left, right = st.columns(2)
 with left:
     st.subheader("Ability w_i, ranked")
-    st.plotly_chart(team_figures.ability_ranking(team.abilities(main.model), result.roster),
+    st.plotly_chart(team_figures.ability_ranking(abilities(main.model), result.roster),
                     key="team_w", width="stretch")
 with right:
     st.subheader("Strongest and weakest pairs")
@@ -92,7 +93,7 @@ with right:
     n_pairs = c1.slider("Pairs of each", 3, 20, 10, key="team_n_pairs")
     min_games = c2.slider("Played together at least (games)", 0, 200, 20, step=5, key="team_min_games",
                           help="Pairs seen rarely in training have teamwork values the data hardly constrain.")
-    strong, weak = team.ranked_pairs(main.model, result.roster, n_pairs, counts=result.pair_counts, min_games=min_games)
+    strong, weak = ranked_pairs(main.model, result.roster, n_pairs, counts=result.pair_counts, min_games=min_games)
     if strong:
         st.plotly_chart(team_figures.pair_bars(strong, weak, height=max(300, 36 * n_pairs)), key="team_pairs",
                         width="stretch")

@@ -3,8 +3,8 @@ import streamlit as st
 
 from genviz import ui as backend
 from genviz.team import figures as team_figures
-from genviz.team import models as team
 from genviz.team import ui as team_backend
+from genviz.team.analysis import contributions, win_probability
 
 settings = backend.sidebar()
 st.title("Match predictor")
@@ -41,15 +41,15 @@ index = {n: k for k, n in enumerate(names)}
 a = [index[n] for n in team_a]
 b = [index[n] for n in team_b]
 main = result.main
-p = team.win_probability(main.model, a, b)
+p = win_probability(main.model, a, b)
 st.metric("P(team A wins) — factorised model", f"{p:.1%}")
 st.progress(p, text=f"A {p:.0%} · B {1 - p:.0%}")
-others = [f"{f.label}: {team.win_probability(f.model, a, b):.1%}" for f in result.fitted if f is not main]
+others = [f"{f.label}: {win_probability(f.model, a, b):.1%}" for f in result.fitted if f is not main]
 if others:
     st.caption("Baselines on the same teams — " + ", ".join(others) + ". Held-out accuracy: "
                + ", ".join(f"{f.label} {f.metrics['test_accuracy']:.1%}" for f in result.fitted) + ".")
 
-terms = team.contributions(main.model, roster, a, b, result.pair_counts)
+terms = contributions(main.model, roster, a, b, result.pair_counts)
 st.subheader("Where the score difference comes from")
 st.plotly_chart(team_figures.contribution_waterfall(terms), key="team_waterfall", width="stretch")
 st.caption("Each bar is one term of s(A) − s(B) + b: team A's heroes and pairs push the logit up, team B's push "

@@ -6,7 +6,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from genviz.team.models import Contribution, PairRank, Roster, TeamworkProjection
+from genviz.team.analysis import Contribution, PairRank, TeamworkProjection
+from genviz.team.matches import Roster
 
 # One colour per role, stable across datasets (HotS roles first, then Dota's first-listed roles).
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",

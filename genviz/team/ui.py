@@ -21,7 +21,24 @@ from genviz.core import checkpoints
 from genviz.core.data import data_dir
 from genviz.core.errors import ConfigError, GenvizError
 from genviz.core.jobs import BackgroundJob
-from genviz.team import models as team
+from genviz.team.matches import (
+    CSV_HELP,
+    DATASETS,
+    Matches,
+    available,
+    game_roster,
+    load_csv,
+    load_matches,
+    missing_files,
+)
+from genviz.team.training import (
+    TeamResult,
+    TeamTrainSettings,
+    default_settings,
+    result_from_checkpoint,
+    save_result,
+    train_models,
+)
 from genviz.ui import catalogue, load_checkpoint, session_job, start_job
 
 JOB = "team"
@@ -34,22 +51,22 @@ CSV_EXAMPLE = "team1_1,team1_2,team2_1,team2_2,winner\nAnna,Ben,Cleo,Dan,1\nAnna
 
 class DataChoice(NamedTuple):
     key: str  # dataset name, or "csv-<sha1>" of an uploaded file
-    matches: team.Matches
+    matches: Matches
 
 
 @st.cache_resource(show_spinner="Loading matches…", max_entries=3)
-def _matches(name: str, root: str) -> team.Matches:
-    return team.load_matches(name, Path(root))
+def _matches(name: str, root: str) -> Matches:
+    return load_matches(name, Path(root))
 
 
 @st.cache_resource(show_spinner="Reading your CSV…", max_entries=4)
-def _csv_matches(content: bytes, name: str, game: str | None, root: str) -> team.Matches:
-    roster = team.game_roster(game, Path(root)) if game else None
-    return team.load_csv(content, roster=roster, name=name)
+def _csv_matches(content: bytes, name: str, game: str | None, root: str) -> Matches:
+    roster = game_roster(game, Path(root)) if game else None
+    return load_csv(content, roster=roster, name=name)
 
 
 def _dataset_label(name: str) -> str:
-    return "Your CSV (upload)" if name == CSV_CHOICE else team.DATASETS[name].title
+    return "Your CSV (upload)" if name == CSV_CHOICE else DATASETS[name].title
 
 
 def where_to_put_files() -> str:
@@ -62,17 +79,17 @@ def where_to_put_files() -> str:
 def data_source(key: str = "team_data") -> DataChoice | None:
     """Pick a match dataset present on disk, or upload a CSV; None (with a message) until data are there."""
     root = str(data_dir())
-    present = team.available(Path(root))
+    present = available(Path(root))
     if not present:
         st.info(where_to_put_files(), icon="📂")
     choice = st.selectbox("Match data", present + [CSV_CHOICE], format_func=_dataset_label, key=key)
     if choice == CSV_CHOICE:
-        upload = st.file_uploader("Your matches (CSV)", type=["csv"], key=f"{key}_csv", help=team.CSV_HELP)
-        games = [g for g in team.DATASETS if not team.missing_files(g, Path(root))]
+        upload = st.file_uploader("Your matches (CSV)", type=["csv"], key=f"{key}_csv", help=CSV_HELP)
+        games = [g for g in DATASETS if not missing_files(g, Path(root))]
         game = st.selectbox("The cells name", ["players or heroes of my own"] + games, key=f"{key}_csv_game",
                             help="Pick a game to check every cell against its hero ids or names.")
         if upload is None:
-            st.caption(team.CSV_HELP + " For example:")
+            st.caption(CSV_HELP + " For example:")
             st.code(CSV_EXAMPLE, language="text")
             return None
         content = upload.getvalue()
@@ -90,9 +107,9 @@ def data_source(key: str = "team_data") -> DataChoice | None:
         return None
 
 
-def settings_widgets(choice: DataChoice, seed: int) -> team.TeamTrainSettings:
+def settings_widgets(choice: DataChoice, seed: int) -> TeamTrainSettings:
     """Sliders for d, λ, epochs and lr; they jump to the dataset's recommended values when it changes."""
-    defaults = team.default_settings(choice.matches.name if choice.key == choice.matches.name else "csv")
+    defaults = default_settings(choice.matches.name if choice.key == choice.matches.name else "csv")
     if st.session_state.get("team_settings_for") != choice.key:
         st.session_state.update(team_dim=defaults.dim, team_l2=min(L2_OPTIONS, key=lambda x: abs(x - defaults.l2)),
                                 team_epochs=defaults.epochs, team_lr=min(LR_OPTIONS, key=lambda x: abs(x - defaults.lr)),
@@ -103,7 +120,7 @@ def settings_widgets(choice: DataChoice, seed: int) -> team.TeamTrainSettings:
                           help="Penalty λ(‖w‖² + ‖v‖²): larger values shrink abilities and teamwork towards 0.")
     epochs = c1.slider("Epochs", 1, 300, key="team_epochs")
     lr = c2.select_slider("Learning rate (Adam, cosine decay)", LR_OPTIONS, key="team_lr", format_func=lambda x: f"{x:g}")
-    return team.TeamTrainSettings(dim=dim, l2=l2, epochs=epochs, lr=lr, batch_size=defaults.batch_size, seed=seed,
+    return TeamTrainSettings(dim=dim, l2=l2, epochs=epochs, lr=lr, batch_size=defaults.batch_size, seed=seed,
                                   init_scale=defaults.init_scale)
 
 
@@ -111,17 +128,17 @@ class _FinishedResults:
     """A small thread-safe LRU of finished, read-only results shared by all sessions."""
 
     def __init__(self, size: int = 8):
-        self._items: OrderedDict[tuple, team.TeamResult] = OrderedDict()
+        self._items: OrderedDict[tuple, TeamResult] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, key: tuple) -> team.TeamResult | None:
+    def get(self, key: tuple) -> TeamResult | None:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
             return self._items.get(key)
 
-    def put(self, key: tuple, result: team.TeamResult) -> None:
+    def put(self, key: tuple, result: TeamResult) -> None:
         with self._lock:
             self._items[key] = result
             self._items.move_to_end(key)
@@ -140,7 +157,7 @@ class TeamRun:
     job: BackgroundJob
 
 
-def start_training(choice: DataChoice, settings: team.TeamTrainSettings) -> None:
+def start_training(choice: DataChoice, settings: TeamTrainSettings) -> None:
     """Start this session's training job, or reuse a finished result with the same data and settings."""
     key = (choice.key, settings)
     cached = _finished().get(key)
@@ -150,7 +167,7 @@ def start_training(choice: DataChoice, settings: team.TeamTrainSettings) -> None
     matches = choice.matches
 
     def run(stop: threading.Event):
-        yield from team.train_models(matches, settings, stop=stop)
+        yield from train_models(matches, settings, stop=stop)
 
     job = BackgroundJob(run, name=JOB, keep_history=5000)
     st.session_state["team_run"] = TeamRun(key, job)
@@ -168,31 +185,31 @@ def finish(run: TeamRun) -> None:
     if snap.running or st.session_state.get("team_finished_job") is run.job:
         return
     st.session_state["team_finished_job"] = run.job
-    if isinstance(snap.latest, team.TeamResult):
+    if isinstance(snap.latest, TeamResult):
         if snap.status == "done":
             _finished().put(run.key, snap.latest)
         _show_session_result(snap.latest)
 
 
-def _show_session_result(result: team.TeamResult) -> None:
+def _show_session_result(result: TeamResult) -> None:
     st.session_state["team_result"] = result
     st.session_state["team_select_session"] = True
 
 
-def session_result() -> team.TeamResult | None:
+def session_result() -> TeamResult | None:
     return st.session_state.get("team_result")
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=16)
-def _checkpoint_result(path: str, mtime: float) -> team.TeamResult:
-    return team.result_from_checkpoint(load_checkpoint(path, "cpu"))
+def _checkpoint_result(path: str, mtime: float) -> TeamResult:
+    return result_from_checkpoint(load_checkpoint(path, "cpu"))
 
 
 def team_checkpoints() -> list[checkpoints.CheckpointInfo]:
     return [c for c in catalogue() if c.kind == "team"]
 
 
-def pick_result(key: str) -> team.TeamResult | None:
+def pick_result(key: str) -> TeamResult | None:
     """Choose what to look at: this session's training or a saved / shipped team checkpoint."""
     options: dict[str, object] = {}
     if session_result() is not None:
@@ -216,12 +233,12 @@ def pick_result(key: str) -> team.TeamResult | None:
         return None
 
 
-def save(result: team.TeamResult, name: str) -> Path:
+def save(result: TeamResult, name: str) -> Path:
     """Save to the user's checkpoint folder (then it appears in every team model picker)."""
     name = name.strip()
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}", name):
         raise ConfigError("A checkpoint name uses letters, digits, '-', '_' or '.', starts with a letter or "
                           "digit, and has at most 80 characters.")
-    path = team.save_result(checkpoints.user_dir() / name, result)
+    path = save_result(checkpoints.user_dir() / name, result)
     catalogue.clear()
     return path

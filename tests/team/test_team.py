@@ -14,10 +14,23 @@ from streamlit.testing.v1 import AppTest
 from genviz.cli import main
 from genviz.core import checkpoints
 from genviz.core.errors import DataFormatError, DatasetUnavailable
-from genviz.team import models as team
+from genviz.core.train import fit, total_steps
+from genviz.team.analysis import contributions, ranked_pairs, teamwork_pca, win_probability
+from genviz.team.matches import Matches, Roster, available, load_csv, load_matches
+from genviz.team.models import AllPairsConfig, AllPairsModel, TeamConfig, TeamModel, build_team_model, pair_sum
+from genviz.team.recipe import TeamRecipe, cosine_factor
+from genviz.team.training import (
+    TeamResult,
+    TeamTrainSettings,
+    load_result,
+    result_from_checkpoint,
+    save_result,
+    train,
+    train_models,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = team.TeamTrainSettings(dim=4, l2=1e-4, epochs=3, lr=0.05, batch_size=64, seed=0)
+TINY = TeamTrainSettings(dim=4, l2=1e-4, epochs=3, lr=0.05, batch_size=64, seed=0)
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +44,7 @@ def _one_thread():
 
 # --- synthetic data ---------------------------------------------------------------------------
 
-def planted_matches(n: int = 3000, heroes: int = 12, size: int = 3, seed: int = 0) -> team.Matches:
+def planted_matches(n: int = 3000, heroes: int = 12, size: int = 3, seed: int = 0) -> Matches:
     """Matches whose outcome depends mostly on planted pair effects (two 'clans' that team up well)."""
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(heroes, generator=g) * 0.3
@@ -48,8 +61,8 @@ def planted_matches(n: int = 3000, heroes: int = 12, size: int = 3, seed: int = 
     is_test = torch.zeros(n, dtype=torch.bool)
     is_test[: n // 5] = True
     names = tuple(f"h{k}" for k in range(heroes))
-    roster = team.Roster(names, names, tuple("clan " + str(int(c)) for c in clan))
-    return team.Matches("planted", a, b, a_won, is_test, roster, side_advantage=False)
+    roster = Roster(names, names, tuple("clan " + str(int(c)) for c in clan))
+    return Matches("planted", a, b, a_won, is_test, roster, side_advantage=False)
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
@@ -73,11 +86,11 @@ def test_pair_sum_identity_matches_an_explicit_double_loop():
     v = torch.randn(7, 5, 3, generator=g, dtype=torch.float64)
     loop = torch.tensor([sum(float(v[b, i] @ v[b, j]) for i in range(5) for j in range(i + 1, 5)) for b in range(7)],
                         dtype=torch.float64)
-    assert torch.allclose(team.pair_sum(v), loop)
+    assert torch.allclose(pair_sum(v), loop)
 
 
 def test_team_score_with_padding_equals_the_formula():
-    model = team.TeamModel(team.TeamConfig(n_heroes=6, dim=3, init_scale=1.0), torch.Generator().manual_seed(0))
+    model = TeamModel(TeamConfig(n_heroes=6, dim=3, init_scale=1.0), torch.Generator().manual_seed(0))
     with torch.no_grad():
         model.w.copy_(torch.arange(6.0))
     teams = torch.tensor([[0, 2, 5], [1, 3, 6], [4, 6, 6]])  # 6 = padding (unknown hero)
@@ -94,7 +107,7 @@ def test_team_score_with_padding_equals_the_formula():
 
 
 def test_padding_gets_no_gradient_and_all_pairs_counts_each_pair_once():
-    model = team.AllPairsModel(team.AllPairsConfig(n_heroes=5))
+    model = AllPairsModel(AllPairsConfig(n_heroes=5))
     with torch.no_grad():
         model.u.copy_(torch.arange(1.0, 11.0))
     m = model.pair_matrix()
@@ -102,27 +115,27 @@ def test_padding_gets_no_gradient_and_all_pairs_counts_each_pair_once():
     teams = torch.tensor([[0, 1, 2], [4, 3, 5]])
     expect = [float(m[0, 1] + m[0, 2] + m[1, 2]), float(m[3, 4])]
     assert torch.allclose(model.score(teams), torch.tensor(expect))
-    fm = team.TeamModel(team.TeamConfig(n_heroes=5, dim=2))
+    fm = TeamModel(TeamConfig(n_heroes=5, dim=2))
     fm.score(torch.tensor([[0, 5, 5]])).sum().backward()
     assert fm.v.grad.shape == (5, 2) and float(fm.w.grad[1:].abs().sum()) == 0
 
 
 def test_contributions_add_up_to_the_logit():
     m = planted_matches(n=50)
-    model = team.TeamModel(team.TeamConfig(n_heroes=12, dim=3, init_scale=0.5), torch.Generator().manual_seed(0))
-    terms = team.contributions(model, m.roster, [0, 1, 2], [3, 4, 5])
+    model = TeamModel(TeamConfig(n_heroes=12, dim=3, init_scale=0.5), torch.Generator().manual_seed(0))
+    terms = contributions(model, m.roster, [0, 1, 2], [3, 4, 5])
     with torch.no_grad():
         logit = model(torch.tensor([[0, 1, 2]]), torch.tensor([[3, 4, 5]])).logit
     assert math.isclose(sum(t.value for t in terms), float(logit), abs_tol=1e-5)
     assert sum(t.kind == "pair" for t in terms) == 6
-    p = team.win_probability(model, [0, 1, 2], [3, 4, 5])
+    p = win_probability(model, [0, 1, 2], [3, 4, 5])
     assert math.isclose(p, float(torch.sigmoid(logit)), abs_tol=1e-6)
 
 
 # --- training ---------------------------------------------------------------------------------
 
 def test_loss_decreases_and_every_model_is_reported():
-    result = team.train(planted_matches(n=1500), TINY)
+    result = train(planted_matches(n=1500), TINY)
     assert [f.label for f in result.fitted] == ["ability only", "all pairs", "factorised"]
     curve = result.main.curve
     assert len(curve) == TINY.epochs and curve[-1]["train logloss"] < curve[0]["train logloss"]
@@ -133,24 +146,51 @@ def test_loss_decreases_and_every_model_is_reported():
 
 def test_factorised_model_beats_ability_only_on_planted_pair_effects():
     matches = planted_matches()
-    result = team.train(matches, team.TeamTrainSettings(dim=2, l2=1e-4, epochs=15, lr=0.05, batch_size=128))
+    result = train(matches, TeamTrainSettings(dim=2, l2=1e-4, epochs=15, lr=0.05, batch_size=128))
     ability = result.get("ability only").metrics
     model = result.main.metrics
     assert model["test_accuracy"] > ability["test_accuracy"] + 0.05, (ability, model)
     assert model["test_logloss"] < ability["test_logloss"]
-    strong, weak = team.ranked_pairs(result.main.model, matches.roster, 3)
+    strong, weak = ranked_pairs(result.main.model, matches.roster, 3)
     same_clan = lambda p: int(p.first[1:]) % 2 == int(p.second[1:]) % 2  # noqa: E731
     assert all(same_clan(p) for p in strong) and not any(same_clan(p) for p in weak)
-    proj = team.teamwork_pca(result.main.model)
+    proj = teamwork_pca(result.main.model)
     assert proj.coords.shape == (12, 2) and 0.5 < sum(proj.explained) <= 1.0 + 1e-6
 
 
 def test_training_is_seeded():
     m = planted_matches(n=600)
-    r1, r2 = team.train(m, TINY), team.train(m, TINY)
-    r3 = team.train(m, team.TeamTrainSettings(**{**TINY.__dict__, "seed": 1}))
+    r1, r2 = train(m, TINY), train(m, TINY)
+    r3 = train(m, TeamTrainSettings(**{**TINY.__dict__, "seed": 1}))
     assert torch.equal(r1.main.model.v, r2.main.model.v) and r1.main.metrics == r2.main.metrics
     assert not torch.equal(r1.main.model.v, r3.main.model.v)
+
+
+def test_recipe_keeps_no_state_between_fits_and_decays_the_lr_like_lambda_lr():
+    m = planted_matches(n=600)
+    split, params = m.split("cpu"), TINY.train_params()
+    config = TeamConfig(n_heroes=m.n_heroes, dim=TINY.dim, l2=TINY.l2, init_scale=TINY.init_scale)
+    recipe = TeamRecipe(config, split.n_train)
+    before = dict(vars(recipe))
+    models = []
+    for _ in range(2):  # one recipe, two runs: each starts its own schedule
+        model = build_team_model(config, TINY.seed)
+        list(fit(model, recipe, split, params))
+        models.append(model)
+        assert vars(recipe) == before, "fit must leave the recipe as it was"
+    assert torch.equal(models[0].v, models[1].v)
+    # the schedule steps exactly as torch's LambdaLR over a cosine would
+    steps = total_steps(split.n_train, params)
+    ours = recipe.optimizers(build_team_model(config), params)["model"]
+    ref_opt = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=params.lr)
+    ref = torch.optim.lr_scheduler.LambdaLR(ref_opt, lambda s: cosine_factor(s, steps))
+    batch = tuple(t[:8] for t in split.train)
+    for _ in range(steps + 2):
+        recipe.step(build_team_model(config), {"model": ours}, batch, None)
+        ref_opt.step()
+        ref.step()
+        assert ours.param_groups[0]["lr"] == ref_opt.param_groups[0]["lr"]
+    assert ours.param_groups[0]["lr"] == 0.0
 
 
 def test_stop_keeps_the_factorised_model():
@@ -158,20 +198,20 @@ def test_stop_keeps_the_factorised_model():
 
     stop = threading.Event()
     items = []
-    for item in team.train_models(planted_matches(n=600), TINY, stop=stop):
+    for item in train_models(planted_matches(n=600), TINY, stop=stop):
         items.append(item)
         stop.set()
     result = items[-1]
-    assert isinstance(result, team.TeamResult) and [f.label for f in result.fitted] == ["factorised"]
+    assert isinstance(result, TeamResult) and [f.label for f in result.fitted] == ["factorised"]
 
 
 def test_checkpoint_round_trip_keeps_model_baselines_and_roster(tmp_path):
     m = planted_matches(n=600)
-    result = team.train(m, TINY)
-    path = team.save_result(tmp_path / "team-planted", result)
+    result = train(m, TINY)
+    path = save_result(tmp_path / "team-planted", result)
     ckpt = checkpoints.load(path)
     assert ckpt.kind == "team" and ckpt.family == "team" and ckpt.dataset == "planted"
-    back = team.result_from_checkpoint(ckpt)
+    back = result_from_checkpoint(ckpt)
     assert back.roster == result.roster and back.settings == result.settings
     assert np.array_equal(back.pair_counts, m.pair_counts())
     a, b = m.team_a[:20], m.team_b[:20]
@@ -183,27 +223,27 @@ def test_checkpoint_round_trip_keeps_model_baselines_and_roster(tmp_path):
 
 def test_settings_are_validated():
     with pytest.raises(Exception, match="Teamwork dimension d must be between"):
-        team.TeamTrainSettings(dim=0)
+        TeamTrainSettings(dim=0)
     with pytest.raises(Exception, match="Learning rate must be between"):
-        team.TeamTrainSettings(lr=5.0)
+        TeamTrainSettings(lr=5.0)
 
 
 # --- the user's CSV ---------------------------------------------------------------------------
 
 def test_csv_loads_with_a_seeded_split_and_its_own_roster(tmp_path):
-    m = team.load_csv(write_csv(tmp_path / "games.csv", tiny_csv_rows()))
+    m = load_csv(write_csv(tmp_path / "games.csv", tiny_csv_rows()))
     assert m.team_a.shape == (20, 2) and m.n_heroes == 6 and m.n_test == 4 and m.side_advantage
     assert float(m.a_won.sum()) == sum(1 for k in range(20) if k % 3)
     assert set(m.roster.names) == {"Ann", "Ben", "Cat", "Dan", "Eve", "Fay"}
-    again = team.load_csv(write_csv(tmp_path / "again.csv", tiny_csv_rows()))
+    again = load_csv(write_csv(tmp_path / "again.csv", tiny_csv_rows()))
     assert torch.equal(m.is_test, again.is_test)
 
 
 def test_csv_split_column_and_game_roster(tmp_path):
-    roster = team.Roster(("1", "2", "3", "4"), ("Abathur", "Anub'arak", "Artanis", "Arthas"), ("S", "W", "W", "W"))
+    roster = Roster(("1", "2", "3", "4"), ("Abathur", "Anub'arak", "Artanis", "Arthas"), ("S", "W", "W", "W"))
     rows = [["winner", "team2_1", "team1_1", "split", "team2_2", "team1_2"]]
     rows += [["2", "abathur", "2", "train" if k < 8 else "test", "4", "Artanis"] for k in range(10)]
-    m = team.load_csv(write_csv(tmp_path / "g.csv", rows), roster=roster)
+    m = load_csv(write_csv(tmp_path / "g.csv", rows), roster=roster)
     assert m.team_a[0].tolist() == [1, 2] and m.team_b[0].tolist() == [0, 3]
     assert m.n_test == 2 and float(m.a_won.sum()) == 0 and m.roster is roster
 
@@ -226,7 +266,7 @@ BAD_CSVS = [
 def test_bad_csv_is_refused_with_one_sentence(tmp_path, name, change, message):
     path = write_csv(tmp_path / "bad.csv", change(tiny_csv_rows()))
     with pytest.raises(DataFormatError) as err:
-        team.load_csv(path)
+        load_csv(path)
     text = str(err.value)
     assert message in text and "\n" not in text
     if "column" in message or "size" in message or "gaps" in message:
@@ -234,19 +274,19 @@ def test_bad_csv_is_refused_with_one_sentence(tmp_path, name, change, message):
 
 
 def test_csv_unknown_id_and_non_utf8_are_refused(tmp_path):
-    roster = team.Roster(("1", "2"), ("Abathur", "Arthas"), ("S", "W"))
+    roster = Roster(("1", "2"), ("Abathur", "Arthas"), ("S", "W"))
     rows = [["team1_1", "team2_1", "winner"]] + [["1", "2", "1"]] * 11 + [["1", "99", "2"]]
     with pytest.raises(DataFormatError, match="row 13: '99' is not a known hero id or name"):
-        team.load_csv(write_csv(tmp_path / "u.csv", rows), roster=roster)
+        load_csv(write_csv(tmp_path / "u.csv", rows), roster=roster)
     with pytest.raises(DataFormatError, match="not UTF-8"):
-        team.load_csv(b"team1_1,team2_1,winner\n\xff\xfe,x,1\n")
+        load_csv(b"team1_1,team2_1,winner\n\xff\xfe,x,1\n")
 
 
 # --- real data --------------------------------------------------------------------------------
 
 @pytest.mark.realdata
 def test_hots_tournament_loader(shared_data):
-    m = team.load_matches("hots-tournament", shared_data)
+    m = load_matches("hots-tournament", shared_data)
     assert m.team_a.shape == (9610, 5) and m.n_train == 7688 and m.n_test == 1922 and m.n_heroes == 54
     assert float(m.a_won.min()) == 1.0 and not m.side_advantage
     assert set(m.roster.roles) <= {"Warrior", "Support", "Assassin", "Specialist", "Multiclass"}
@@ -255,7 +295,7 @@ def test_hots_tournament_loader(shared_data):
 
 @pytest.mark.realdata
 def test_hots_public_loader_pads_missing_heroes(shared_data):
-    m = team.load_matches("hots-public", shared_data)
+    m = load_matches("hots-public", shared_data)
     assert m.team_a.shape == (139426, 5) and m.n_train == 111538 and m.n_test == 27888 and m.n_heroes == 62
     pads = (m.team_a == m.n_heroes).sum(1)
     assert int(pads.max()) == 2 and int((pads == 0).sum()) == 46901
@@ -264,7 +304,7 @@ def test_hots_public_loader_pads_missing_heroes(shared_data):
 
 @pytest.mark.realdata
 def test_dota2_loader(shared_data):
-    m = team.load_matches("dota2", shared_data)
+    m = load_matches("dota2", shared_data)
     assert m.team_a.shape == (102944, 5) and m.n_train == 92650 and m.n_test == 10294 and m.side_advantage
     assert m.n_heroes == 111 and "24" not in m.roster.ids and "108" not in m.roster.ids
     assert 0.52 < float(m.a_won.mean()) < 0.54
@@ -274,9 +314,9 @@ def test_dota2_loader(shared_data):
 
 
 def test_missing_data_says_where_to_put_it(tmp_path):
-    assert team.available(tmp_path) == []
+    assert available(tmp_path) == []
     with pytest.raises(DatasetUnavailable, match=r"put hots/hero_roles\.json.*there"):
-        team.load_matches("hots-tournament", tmp_path)
+        load_matches("hots-tournament", tmp_path)
 
 
 # --- CLI --------------------------------------------------------------------------------------
@@ -288,7 +328,7 @@ def test_cli_team_on_a_csv_prints_one_json_object(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert {"ability_only_accuracy", "model_accuracy", "ability_only_logloss", "model_logloss", "dim",
             "seconds"} <= set(result) and result["dim"] == 2
-    assert team.load_result(result["path"]).main.config.dim == 2
+    assert load_result(result["path"]).main.config.dim == 2
 
 
 def test_cli_team_bad_csv_is_one_sentence(tmp_path, capsys):
