@@ -5,13 +5,12 @@ writes `checkpoints/<name>.safetensors` (fp16) with its metrics and training tim
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from genviz.core import checkpoints, data, registry
-from genviz.core.train import TensorSplit, TrainParams, fit
+from genviz.core.train import TrainParams, new_run, save_run
 
 
 @dataclass(frozen=True)
@@ -42,32 +41,17 @@ def _thin(points: list[dict], keep: int = MAX_CURVE_POINTS) -> list[dict]:
 def build(spec: PretrainSpec, device: str = "cpu", out_dir: Path | None = None,
           log: Callable[[str], None] = lambda s: None) -> Path:
     """Train one shipped checkpoint and save it, with its training curve in `extra["curve"]`; returns its path."""
-    from genviz.core.evaluation import evaluate_model
-
     out_dir = out_dir or checkpoints.SHIPPED_DIR
     if spec.custom is not None:
         return spec.custom(spec, device, out_dir, log)
     kind = registry.get(spec.kind)
     imgs = data.load(spec.dataset, device)
-    config = kind.make_config(imgs.image_shape, imgs.n_classes, **spec.config)
-    model = kind.build(config).to(device)
-    params = TrainParams(**{**kind.default_train, **spec.train})
-    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
-    start = time.perf_counter()
-    curve = []
-    for rec in fit(model, kind.recipe(config), split, params):
-        point = {"step": rec.step, "epoch": round(rec.epoch, 3), **{k: round(v, 4) for k, v in rec.metrics.items()}}
-        point.update({f"test_{k}": round(v, 4) for k, v in rec.test_metrics.items()})
-        curve.append(point)
+    run = new_run(spec.kind, imgs, spec.config, TrainParams(**{**kind.default_train, **spec.train}), device)
+    for rec in run.fit():
         log(f"{spec.name}: step {rec.step}/{rec.total_steps} {rec.metrics} {rec.test_metrics}")
-    seconds = time.perf_counter() - start
-    metrics = evaluate_model(spec.kind, model, config, imgs, seed=params.seed)
-    if spec.extra_metrics is not None:
-        metrics.update(spec.extra_metrics(model, config, imgs, device))
-    return checkpoints.save(out_dir / spec.name, model, config, dataset=spec.dataset, metrics=metrics,
-                            epochs=params.epochs, half=True,
-                            extra={"train_seconds": round(seconds, 2), "train_params": params.__dict__,
-                                   "curve": _thin(curve)})
+    extra_metrics = spec.extra_metrics(run.model, run.config, imgs, device) if spec.extra_metrics else None
+    return save_run(run, out_dir / spec.name, imgs, metrics=extra_metrics, half=True,
+                    extra={"curve": _thin(run.curve)})
 
 
 # Families append their entries (keep the whole checkpoints/ folder under 30 MB).

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from genviz.core.blocks import ConvDecoder, ConvEncoder, mlp
-from genviz.core.config import check_choice, check_range
+from genviz.core.config import bounded, check_choice, check_fields, check_range
 from genviz.core.errors import ConfigError
 
 SPARSE_KINDS = ("sae-l1", "sae-kl")
@@ -34,7 +34,7 @@ class AEConfig:
 
     kind: str = "ae"
     image_shape: tuple[int, int, int] = (1, 8, 8)
-    latent_dim: int = 16
+    latent_dim: int = bounded(16, 1, 1024, "Latent size")
     hidden: tuple[int, ...] = (128,)  # MLP widths, or conv channels when body == "conv"
     body: str = "mlp"  # "mlp" | "conv"
     loss: str = "bce"  # "bce" (Bernoulli pixels, nats) | "mse"
@@ -44,7 +44,7 @@ class AEConfig:
         check_range("Image channels", c, 1, 4)
         check_range("Image height", h, 4, 256)
         check_range("Image width", w, 4, 256)
-        check_range("Latent size", self.latent_dim, 1, 1024)
+        check_fields(self)  # every bounded field, the subclass's too
         if not self.hidden:
             raise ConfigError("The network needs at least one hidden layer.")
         for width in self.hidden:
@@ -68,14 +68,12 @@ class DAEConfig(AEConfig):
 
     kind: str = "dae"
     noise: str = "gaussian"  # "gaussian": x + σ·ε, clipped to [0, 1] | "mask": each pixel zeroed with prob. p
-    noise_std: float = 0.5  # σ
-    mask_prob: float = 0.3  # p
+    noise_std: float = bounded(0.5, 0.0, 1.0, "Noise σ")
+    mask_prob: float = bounded(0.3, 0.0, 0.9, "Masking probability")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice("Noise", self.noise, ("gaussian", "mask"))
-        check_range("Noise σ", self.noise_std, 0.0, 1.0)
-        check_range("Masking probability", self.mask_prob, 0.0, 0.9)
 
     @property
     def noise_level(self) -> float:
@@ -87,15 +85,13 @@ class SparseAEConfig(AEConfig):
     """Sparse AE: kind "sae-l1" (ReLU codes, λ Σ|z_j|) or "sae-kl" (sigmoid codes, λ Σ KL(ρ‖ρ̂_j))."""
 
     kind: str = "sae-l1"
-    latent_dim: int = 32
-    sparsity_weight: float = 0.1  # λ
-    rho: float = 0.05  # ρ, the target mean activation (KL only)
+    latent_dim: int = bounded(32, 1, 1024, "Latent size")
+    sparsity_weight: float = bounded(0.1, 0.0, 100.0, "Sparsity weight λ")
+    rho: float = bounded(0.05, 0.001, 0.5, "Target activation ρ")  # the target mean activation (KL only)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice("Sparse kind", self.kind, SPARSE_KINDS)
-        check_range("Sparsity weight λ", self.sparsity_weight, 0.0, 100.0)
-        check_range("Target activation ρ", self.rho, 0.001, 0.5)
 
 
 @dataclass(frozen=True)
@@ -103,11 +99,7 @@ class VAEConfig(AEConfig):
     """VAE: q(z|x) = N(μ(x), diag σ²(x)), p(z) = N(0, I); loss = reconstruction + β·KL."""
 
     kind: str = "vae"
-    beta: float = 1.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_range("β", self.beta, 0.0, 100.0)
+    beta: float = bounded(1.0, 0.0, 100.0, "β")
 
 
 @dataclass(frozen=True)
@@ -116,12 +108,11 @@ class AAEConfig(AEConfig):
 
     kind: str = "aae"
     prior: str = "gaussian"  # "gaussian": N(0, I) | "mixture": 10 Gaussians on a circle (2-D only)
-    disc_hidden: int = 128
+    disc_hidden: int = bounded(128, 4, 2048, "Discriminator width")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice("Prior", self.prior, ("gaussian", "mixture"))
-        check_range("Discriminator width", self.disc_hidden, 4, 2048)
         if self.prior == "mixture" and self.latent_dim != 2:
             raise ConfigError(f"The 10-component mixture prior lives in 2-D: set the latent size to 2 (got {self.latent_dim}).")
 

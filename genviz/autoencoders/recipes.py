@@ -27,8 +27,9 @@ from genviz.autoencoders.models import (
     corrupt,
     init_output_bias,
 )
+from genviz.core.optim import adam
 from genviz.core.registry import KindSpec, ParamSpec, register
-from genviz.core.train import TrainParams, adam, batched
+from genviz.core.train import TrainParams, batched
 
 PRIOR_SAMPLES = 1000
 
@@ -53,7 +54,7 @@ class AutoencoderRecipe:
         """The training loss ("loss") and its parts for one batch."""
         return {"loss": losses.reconstruction_loss(model(x).recon_logits, x, self.config.loss)}
 
-    def step(self, model, optimizers, batch, generator) -> dict[str, Tensor]:
+    def step(self, model, optimizers, batch, generator, run) -> dict[str, Tensor]:
         terms = self.objective(model, batch[0], generator)
         opt = optimizers["model"]
         opt.zero_grad(set_to_none=True)
@@ -159,7 +160,7 @@ class AdversarialRecipe(AutoencoderRecipe):
         return {"ae": adam(ae, params.lr), "disc": adam(model.discriminator.parameters(), params.lr),
                 "encoder": adam(model.encoder.parameters(), params.lr)}
 
-    def step(self, model, optimizers, batch, generator) -> dict[str, Tensor]:
+    def step(self, model, optimizers, batch, generator, run) -> dict[str, Tensor]:
         x = batch[0]
         recon = losses.reconstruction_loss(model(x).recon_logits, x, self.config.loss)
         optimizers["ae"].zero_grad(set_to_none=True)
@@ -224,7 +225,7 @@ def _prior_sample_scores(model, config, imgs) -> dict[str, float]:
 
 
 COMMON = (
-    ParamSpec("latent_dim", "Latent size d", "int", 16, 1, 256,
+    ParamSpec("latent_dim", "Latent size d", "int", 16,
               help="Bottleneck size; a vanilla AE, VAE and AAE need d < number of pixels."),
     ParamSpec("hidden", "Hidden width", "int", 128, 8, 1024,
               help="MLP: one hidden layer of this width. Conv: two stride-2 stages of width/2 and width channels."),
@@ -239,7 +240,7 @@ def _register(kind: str, title: str, config_cls: type, build, recipe, extra=(), 
               evaluate=None, latent_default: int | None = None) -> None:
     params = COMMON
     if latent_default is not None:
-        params = (ParamSpec("latent_dim", "Latent size d", "int", latent_default, 1, 256,
+        params = (ParamSpec("latent_dim", "Latent size d", "int", latent_default,
                             help="Code size; sparse codes may be larger than the image (overcomplete)."),) + COMMON[1:]
     register(KindSpec(kind=kind, family="autoencoder", title=title, config_cls=config_cls, build=build,
                       recipe=recipe, make_config=_maker(config_cls, kind), params=params + tuple(extra),
@@ -251,19 +252,19 @@ _register("ae", "Vanilla autoencoder", AEConfig, Autoencoder, AutoencoderRecipe,
 _register("dae", "Denoising autoencoder", DAEConfig, DenoisingAutoencoder, DenoisingRecipe, extra=(
     ParamSpec("noise", "Noise", "choice", "gaussian", options=("gaussian", "mask"),
               help="gaussian: x + σ·ε clipped to [0, 1]; mask: each pixel set to 0 with probability p."),
-    ParamSpec("noise_std", "Noise σ (gaussian)", "float", 0.5, 0.0, 1.0),
-    ParamSpec("mask_prob", "Masking probability p (mask)", "float", 0.3, 0.0, 0.9),
+    ParamSpec("noise_std", "Noise σ (gaussian)", "float", 0.5),
+    ParamSpec("mask_prob", "Masking probability p (mask)", "float", 0.3),
 ), description="Learns to undo corruption: minimises ‖x − D(E(x + δ))‖².")
 _register("sae-l1", "Sparse autoencoder (L1)", SparseAEConfig, SparseAutoencoder, SparseRecipe, latent_default=32, extra=(
-    ParamSpec("sparsity_weight", "Sparsity weight λ", "log", 0.1, 1e-3, 10.0),
+    ParamSpec("sparsity_weight", "Sparsity weight λ", "log", 0.1),
 ), description="ReLU codes with an L1 penalty λ Σ|z_j|: most codes are exactly zero for any one image.")
 _register("sae-kl", "Sparse autoencoder (KL)", SparseAEConfig, SparseAutoencoder, SparseRecipe, latent_default=32, extra=(
-    ParamSpec("sparsity_weight", "Sparsity weight λ", "log", 1.0, 1e-3, 10.0),
-    ParamSpec("rho", "Target activation ρ", "float", 0.05, 0.01, 0.5),
+    ParamSpec("sparsity_weight", "Sparsity weight λ", "log", 1.0),
+    ParamSpec("rho", "Target activation ρ", "float", 0.05),
 ), description="Sigmoid codes; λ Σ_j KL(ρ‖ρ̂_j) keeps each unit's mean activation ρ̂_j near ρ.")
 _register("vae", "Variational autoencoder (VAE)", VAEConfig, VariationalAutoencoder, VAERecipe,
           evaluate=_prior_sample_scores, extra=(
-              ParamSpec("beta", "β (KL weight)", "float", 1.0, 0.0, 10.0, help="1 = the ELBO; > 1 = β-VAE."),
+              ParamSpec("beta", "β (KL weight)", "float", 1.0, help="1 = the ELBO; > 1 = β-VAE."),
           ), description="Encoder gives μ, log σ²; z = μ + σ ⊙ ε; loss = reconstruction + β·KL(q(z|x) ‖ N(0, I)).")
 _register("aae", "Adversarial autoencoder (AAE)", AAEConfig, AdversarialAutoencoder, AdversarialRecipe,
           evaluate=_prior_sample_scores, extra=(

@@ -6,8 +6,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from genviz.classifier.model import Classifier, ClassifierConfig
+from genviz.core.optim import adam
 from genviz.core.registry import KindSpec, ParamSpec, register
-from genviz.core.train import TrainParams, adam, batched
+from genviz.core.train import TrainParams, batched
 
 
 class ClassifierRecipe:
@@ -19,7 +20,7 @@ class ClassifierRecipe:
     def optimizers(self, model, params: TrainParams):
         return {"model": adam(model.parameters(), params.lr)}
 
-    def step(self, model, optimizers, batch, generator) -> dict[str, Tensor]:
+    def step(self, model, optimizers, batch, generator, run) -> dict[str, Tensor]:
         x, y = batch[0], batch[1]
         shift = torch.randint(-1, 2, (2,), generator=generator, device=x.device)
         x = torch.roll(x, shifts=(int(shift[0]), int(shift[1])), dims=(2, 3))

@@ -7,11 +7,12 @@ is one `register(...)` call in its family module; pages and the CLI read this ta
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from torch import nn
 
+from genviz.core.config import field_range
 from genviz.core.errors import ConfigError
 
 # Modules that call `register` at import. A family adds its module here.
@@ -64,7 +65,28 @@ _REGISTRY: dict[str, KindSpec] = {}
 _loaded = False
 
 
+def _with_ranges(spec: KindSpec) -> KindSpec:
+    """Fill each numeric ParamSpec's range from its config field (declared once, with `bounded`).
+
+    A ParamSpec may state a range only for a field that declares none; stating one for a bounded
+    field is a programming error, because the widget and the validation would then disagree.
+    """
+    params = []
+    for p in spec.params:
+        declared = field_range(spec.config_cls, p.name)
+        if declared is not None:
+            if p.low is not None or p.high is not None:
+                raise ValueError(f"{spec.kind}.{p.name}: the range is declared on {spec.config_cls.__name__}; "
+                                 "do not repeat it in the ParamSpec.")
+            p = replace(p, low=declared[0], high=declared[1])
+        elif p.kind in ("int", "float", "log") and (p.low is None or p.high is None):
+            raise ValueError(f"{spec.kind}.{p.name}: a numeric setting needs a range (on its config field).")
+        params.append(p)
+    return replace(spec, params=tuple(params))
+
+
 def register(spec: KindSpec) -> KindSpec:
+    spec = _with_ranges(spec)
     _REGISTRY[spec.kind] = spec
     return spec
 

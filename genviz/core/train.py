@@ -11,98 +11,17 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol
 
 import torch
 from torch import Tensor, nn
 
+from genviz.core import checkpoints, registry
 from genviz.core.config import PRECISIONS, check_choice, check_range
 from genviz.core.errors import ConfigError, TrainingDiverged
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether `device` multiplies bfloat16 in hardware: CUDA GPUs from Ampere on, CPUs with
-    AVX512-BF16 or AMX (oneDNN then runs bf16 matmuls and convolutions at about twice fp32's rate)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported(including_emulation=False)
-    if device.type == "cpu":
-        cpu = torch.cpu
-        return any(bool(getattr(cpu, probe, lambda: False)()) for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
-    return False
-
-
-def step_dtype(device: torch.device, precision: str) -> torch.dtype | None:
-    """The autocast dtype of training steps, None for plain fp32.
-
-    "bf16" is mixed precision: weights, optimiser state, gradients' accumulation, losses, batch norm
-    and evaluation stay fp32; only matmuls and convolutions take bf16 inputs (torch.autocast).
-    "auto" picks it where the hardware has native bf16 and fp32 elsewhere (emulated bf16 is slower).
-    """
-    if precision == "fp32" or (precision == "auto" and not native_bf16(device)):
-        return None
-    return torch.bfloat16
-
-
-def autocast(device: torch.device, dtype: torch.dtype | None):
-    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
-
-
-class FusedAdam(torch.optim.Adam):
-    """torch.optim.Adam(fused=True), stepped by calling its fused kernel directly.
-
-    The update, the state and the state dict are torch's own. `Optimizer.step` spends ≈ 0.1 ms per call
-    on bookkeeping (profiler records, grouping tensors by device and dtype, state lookups) — 4 % of an
-    MNIST MLP VAE step on 2 cores — so from the second step on, a plain group (no amsgrad, maximize,
-    capturable, tensor lr) goes straight to `torch._fused_adam_`. Anything else takes torch's path.
-    `zero_grad()` likewise sets the gradients to None without a profiler record.
-    """
-
-    def step(self, closure=None):
-        # torch wraps `step` (this one too) with its profiler record and the step hooks; torch's own
-        # update is called unwrapped below, so that hooks run once.
-        torch_step = torch.optim.Adam.step
-        if getattr(torch_step, "hooked", False):  # torch's profiler/hook wrapper, once an Adam exists
-            torch_step = torch_step.__wrapped__
-        if closure is not None:
-            return torch_step(self, closure)
-        groups = []
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            states = [self.state.get(p) for p in params]
-            plain = group["fused"] and not (group["amsgrad"] or group["maximize"] or group["capturable"]
-                                            or group["differentiable"] or group["decoupled_weight_decay"])
-            if not plain or not all(states) or isinstance(group["lr"], Tensor):
-                return torch_step(self)  # first step (creates the state) or a setting the shortcut skips
-            groups.append((group, params, states))
-        with torch.no_grad():
-            for group, params, states in groups:
-                if not params:
-                    continue
-                steps = [s["step"] for s in states]
-                torch._foreach_add_(steps, 1)
-                beta1, beta2 = group["betas"]
-                torch._fused_adam_(params, [p.grad for p in params], [s["exp_avg"] for s in states],
-                                   [s["exp_avg_sq"] for s in states], [], steps, lr=group["lr"], beta1=beta1,
-                                   beta2=beta2, weight_decay=group["weight_decay"], eps=group["eps"], amsgrad=False,
-                                   maximize=False)
-        return None
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        if not set_to_none:
-            return super().zero_grad(set_to_none=False)
-        for group in self.param_groups:  # what torch does, without its profiler record
-            for p in group["params"]:
-                p.grad = None
-
-
-def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Optimizer:
-    """Adam with its fused kernel where torch has one (fp32 weights on CPU or CUDA): one pass over the
-    weights instead of a dozen elementwise ops per tensor (≈ 30 % of a step for the MNIST MLP VAE)."""
-    params = list(params)
-    fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.dtype == torch.float32 for p in params)
-    if fused and len({p.device for p in params}) == 1:
-        return FusedAdam(params, lr=lr, betas=betas, fused=True)
-    return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)
+from genviz.core.evaluation import evaluate_model
+from genviz.core.optim import autocast, step_dtype
 
 
 @dataclass(frozen=True)
@@ -161,6 +80,15 @@ class TrainRecord:
         return min(1.0, self.step / max(1, self.total_steps))
 
 
+@dataclass
+class RunState:
+    """The scratch space of one `fit` call, handed to every `recipe.step`: recipes themselves hold
+    no per-run state, so one recipe object can train several models, one after another or at once."""
+
+    step: int = 0  # steps taken before the current one
+    values: dict[str, Any] = field(default_factory=dict)  # what a recipe carries from step to step
+
+
 class Recipe(Protocol):
     """How one kind of model trains. `step` returns detached scalar tensors (no .item()).
 
@@ -173,7 +101,7 @@ class Recipe(Protocol):
 
     def step(
         self, model: nn.Module, optimizers: dict[str, torch.optim.Optimizer], batch: tuple[Tensor, ...],
-        generator: torch.Generator,
+        generator: torch.Generator, run: RunState,
     ) -> dict[str, Tensor]: ...
 
     def evaluate(self, model: nn.Module, data: tuple[Tensor, ...], generator: torch.Generator) -> dict[str, float]: ...
@@ -221,6 +149,7 @@ def fit(
     if fresh and hasattr(recipe, "initialize"):
         recipe.initialize(model, data.train)
     optimizers = recipe.optimizers(model, params)
+    run = RunState()
     dtype = step_dtype(device, params.precision)
     good_state = copy.deepcopy(model.state_dict())
     sums: dict[str, Tensor] = {}
@@ -264,11 +193,12 @@ def fit(
         for i in range(0, n, batch):
             idx = perm[i : i + batch]  # index_select copies whole rows: 2× faster than t[idx] on CPU
             with autocast(device, dtype):
-                losses = recipe.step(model, optimizers, tuple(t.index_select(0, idx) for t in data.train), gen)
+                losses = recipe.step(model, optimizers, tuple(t.index_select(0, idx) for t in data.train), gen, run)
             for k, v in losses.items():
                 sums[k] = sums[k] + v if k in sums else v.detach().clone()
             count += 1
             step += 1
+            run.step = step
             epoch_end = i + batch >= n
             done = step >= steps_total or (stop is not None and stop.is_set())
             if step % params.log_every == 0 or epoch_end or done:
@@ -299,3 +229,80 @@ def batched(fn, tensors: tuple[Tensor, ...], batch_size: int = 1024) -> Iterator
     n = len(tensors[0])
     for i in range(0, n, batch_size):
         yield fn(*(t[i : i + batch_size] for t in tensors))
+
+
+# --- one build → fit → save path: the CLI, the Train page, `pretrain` and the experiments use it ---------
+_BUILD_LOCK = threading.Lock()
+
+
+def seeded_build(build: Callable[[Any], nn.Module], config: Any, seed: int) -> nn.Module:
+    """`build(config)` with initial weights drawn from `seed` alone: the same seed gives the same model.
+
+    Modules draw their initial weights from torch's process-wide CPU generator; it is seeded inside
+    `fork_rng`, so the server's RNG (shared by every session) is left as it was, and under a lock,
+    so two sessions building at once cannot interleave their draws.
+    """
+    with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(int(seed))
+        return build(config)
+
+
+@dataclass
+class Run:
+    """One training run from build to save: the model, how it trains, and what was actually run."""
+
+    kind: str
+    config: Any
+    model: nn.Module
+    recipe: Any
+    params: TrainParams
+    split: TensorSplit
+    dataset: str
+    steps: int = 0  # steps actually run (a stopped run has fewer than asked)
+    epochs: float = 0.0  # epochs actually run
+    seconds: float = 0.0  # wall clock of the training loop
+    curve: list[dict[str, float]] = field(default_factory=list)  # metrics of each record, rounded
+    metrics: dict[str, Any] = field(default_factory=dict)  # held-out numbers, set by `save_run`
+
+    def fit(self, *, stop: threading.Event | None = None, preview_data: tuple[Tensor, ...] | None = None,
+            ) -> Iterator[TrainRecord]:
+        """Train in place, yielding `fit`'s records and keeping steps, epochs, seconds and the curve."""
+        start = time.perf_counter()
+        for rec in fit(self.model, self.recipe, self.split, self.params, stop=stop, preview_data=preview_data):
+            self.steps, self.epochs, self.seconds = rec.step, round(rec.epoch, 3), time.perf_counter() - start
+            self.curve.append({"step": rec.step, "epoch": round(rec.epoch, 3),
+                               **{k: _round(v) for k, v in rec.metrics.items()},
+                               **{f"test_{k}": _round(v) for k, v in rec.test_metrics.items()}})
+            yield rec
+
+    def train_extra(self) -> dict[str, Any]:
+        """What a checkpoint records of this run (see `save_run`)."""
+        return {"train_steps": self.steps, "train_seconds": round(self.seconds, 2),
+                "train_params": dict(self.params.__dict__)}
+
+
+def _round(value: float) -> float:
+    """4 significant digits: enough for a curve, and keeps a checkpoint's JSON small."""
+    return float(f"{value:.4g}")
+
+
+def new_run(kind: str, data: Any, values: dict[str, Any], params: TrainParams,
+            device: torch.device | str | None = None, *, split: TensorSplit | None = None) -> Run:
+    """Build a `kind` model for the image dataset `data` (a `genviz.core.data.ImageData`) from its
+    settings `values`, with weights seeded by `params.seed`, on `device` (default: the data's)."""
+    spec = registry.get(kind)
+    config = spec.make_config(data.image_shape, data.n_classes, **values)
+    model = seeded_build(spec.build, config, params.seed).to(device or data.device)
+    split = split or TensorSplit((data.x_train, data.y_train), (data.x_test, data.y_test))
+    return Run(kind, config, model, spec.recipe(config), params, split, data.name)
+
+
+def save_run(run: Run, path: str | Path, data: Any, *, extra: dict[str, Any] | None = None,
+             extra_tensors: dict[str, Tensor] | None = None, metrics: dict[str, Any] | None = None,
+             half: bool = False) -> Path:
+    """Score `run`'s model on `data`'s test split and write it to `path` atomically, recording the
+    steps and epochs actually run, its wall clock and its settings."""
+    run.metrics = {**evaluate_model(run.kind, run.model, run.config, data, seed=run.params.seed), **(metrics or {})}
+    return checkpoints.save(path, run.model, run.config, dataset=run.dataset, metrics=run.metrics,
+                            epochs=run.epochs, half=half, extra={**run.train_extra(), **(extra or {})},
+                            extra_tensors=extra_tensors or {})

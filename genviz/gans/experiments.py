@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import Tensor
 
+from genviz.core import data, registry
 from genviz.core.config import check_choice, check_range
 from genviz.core.errors import ConfigError, TrainingDiverged
 from genviz.core.snapshots import (  # noqa: F401
@@ -27,17 +28,15 @@ from genviz.core.snapshots import (  # noqa: F401
     keep_snapshots,
     snapshot_indices,
 )
-from genviz.core.train import TensorSplit, TrainParams, fit
+from genviz.core.train import Run, RunState, TrainParams, new_run, save_run, seeded_build
 from genviz.gans import objectives
 from genviz.gans.models import GAN, GANConfig, interpolate_noise, walk_direction
-from genviz.gans.recipes import GANRecipe
+from genviz.gans.recipes import GANRecipe, generator_scores
 
 
 def seeded_model(config: GANConfig, seed: int) -> GAN:
     """A freshly initialised GAN whose weights depend only on `seed` (the global RNG is left as it was)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return GAN(config)
+    return seeded_build(GAN, config, seed)
 
 
 def require_conditional(model: GAN, name: str = "This model") -> None:
@@ -104,25 +103,23 @@ class TrainingHistory:
     cpu_seconds: float = 0.0  # CPU time of this process (what the run cost on a shared machine)
 
 
-def train_with_history(model: GAN, split: TensorSplit, params: TrainParams, *, keep: int = GRID_SNAPSHOTS,
-                       stop: threading.Event | None = None, log: Callable[[str], None] = lambda s: None) -> TrainingHistory:
-    """Train `model` with the generic trainer, keeping every record's metrics and ~`keep` preview grids."""
-    recipe = GANRecipe(model.config)
+def train_with_history(run: Run, *, keep: int = GRID_SNAPSHOTS, stop: threading.Event | None = None,
+                       log: Callable[[str], None] = lambda s: None) -> TrainingHistory:
+    """Train `run` (see genviz.core.train.new_run), keeping every record's metrics and ~`keep` preview grids."""
+    model, split, params = run.model, run.split, run.params
     preview_gen = lambda: torch.Generator(device=split.train[0].device).manual_seed(params.seed + 1)  # noqa: E731
     model.eval()
-    grids = [recipe.preview(model, (), preview_gen())[:GRID_IMAGES]]  # step 0, the same z as fit's previews
+    grids = [run.recipe.preview(model, (), preview_gen())[:GRID_IMAGES]]  # step 0, the same z as fit's previews
     model.train()
-    steps, curve = [0], []
-    start, cpu_start = time.perf_counter(), time.process_time()
-    for rec in fit(model, recipe, split, params, stop=stop, preview_data=split.test[:1]):
-        curve.append({"step": rec.step, **{k: _round(v) for k, v in rec.metrics.items()},
-                      **{f"test_{k}": _round(v) for k, v in rec.test_metrics.items()}})
+    steps = [0]
+    cpu_start = time.process_time()
+    for rec in run.fit(stop=stop, preview_data=split.test[:1]):
         steps.append(rec.step)
         grids.append(rec.preview[:GRID_IMAGES])
         log(f"step {rec.step}/{rec.total_steps} " + " ".join(f"{k}={v:.3g}" for k, v in rec.metrics.items()))
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     grid_steps, kept = keep_snapshots(steps, grids, keep)
-    return TrainingHistory(curve, grid_steps, kept, seconds, steps[-1], cpu)
+    curve = [{k: v for k, v in point.items() if k != "epoch"} for point in run.curve]
+    return TrainingHistory(curve, grid_steps, kept, run.seconds, run.steps, time.process_time() - cpu_start)
 
 
 def _round(value: float) -> float:
@@ -214,11 +211,11 @@ def _vanishing_steps(imgs, steps: int, d_warmup: int, seed: int, batch_size: int
     runs = {}
     for loss in LOSSES:
         m = copy.deepcopy(model)
-        m.config = replace(base_cfg, generator_loss=loss)
+        m.config = replace(base_cfg, objective=f"bce-{loss}")
         recipe = GANRecipe(m.config, detect_collapse=False)
         opts = {"generator": make_optimizer(m.generator), "discriminator": make_optimizer(m.discriminator)}
         runs[loss] = (m, recipe, opts, torch.Generator(device=dev).manual_seed(seed + 3),
-                      batches(torch.Generator(device=dev).manual_seed(seed + 4)))
+                      batches(torch.Generator(device=dev).manual_seed(seed + 4)), RunState())
     curves: dict[str, list[dict[str, float]]] = {loss: [] for loss in LOSSES}
 
     def progress(step: int) -> VanishingProgress:
@@ -230,8 +227,9 @@ def _vanishing_steps(imgs, steps: int, d_warmup: int, seed: int, batch_size: int
         return VanishingProgress(step, steps, {k: list(v) for k, v in curves.items()}, samples, start_samples, d_warmup)
 
     for step in range(1, steps + 1):
-        for loss, (m, recipe, opts, noise_gen, data_iter) in runs.items():
-            out = recipe.step(m, opts, next(data_iter), noise_gen)
+        for loss, (m, recipe, opts, noise_gen, data_iter, run) in runs.items():
+            out = recipe.step(m, opts, next(data_iter), noise_gen, run)
+            run.step += 1
             curves[loss].append({"step": step, **{k: _round(float(out[k]))
                                                   for k in ("d_fake", "g_grad_norm", "g_loss", "d_loss")}})
             if not all(math.isfinite(v) for v in curves[loss][-1].values()):
@@ -268,23 +266,15 @@ def build_pretrained(spec, device: str, out_dir: Path, log: Callable[[str], None
 
     The DCGAN checkpoints also carry the precomputed saturating-vs-non-saturating experiment.
     """
-    from genviz.core import checkpoints, data, registry
-    from genviz.core.evaluation import evaluate_model
-    from genviz.gans.recipes import generator_scores
-
     kind = registry.get(spec.kind)
     imgs = data.load(spec.dataset, device)
-    config = kind.make_config(imgs.image_shape, imgs.n_classes, **spec.config)
     params = TrainParams(**{**kind.default_train, **spec.train})
-    model = seeded_model(config, params.seed).to(device)
-    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
-    history = train_with_history(model, split, params, log=lambda s: log(f"{spec.name}: {s}"))
-    metrics = evaluate_model(spec.kind, model, config, imgs)
-    scored = generator_scores(model, imgs)
+    run = new_run(spec.kind, imgs, spec.config, params, device)
+    history = train_with_history(run, log=lambda s: log(f"{spec.name}: {s}"))
+    scored = generator_scores(run.model, imgs)
     extra: dict[str, Any] = {
-        "train_seconds": round(history.seconds, 2), "train_cpu_seconds": round(history.cpu_seconds, 2),
-        "train_steps": history.steps, "torch_threads": torch.get_num_threads(),
-        "train_params": params.__dict__, "curve": history.curve, "progress_steps": history.grid_steps,
+        "train_cpu_seconds": round(history.cpu_seconds, 2), "torch_threads": torch.get_num_threads(),
+        "curve": history.curve, "progress_steps": history.grid_steps,
         "label_counts": list(scored.scores.label_counts) if scored else None,
     }
     tensors = {"progress_grids": grids_to_uint8(history.grids)}
@@ -298,6 +288,4 @@ def build_pretrained(spec, device: str, out_dir: Path, log: Callable[[str], None
         for loss, images in result.samples.items():
             tensors[f"vanishing_{loss}"] = grids_to_uint8(images)
         log(f"{spec.name}: gradient-vanishing experiment {extra['gradient_vanishing']['seconds']} s")
-    return checkpoints.save(out_dir / spec.name, model, config, dataset=spec.dataset, metrics=metrics,
-                            epochs=round(history.steps * params.batch_size / len(imgs.x_train), 3),
-                            extra=extra, extra_tensors=tensors, half=True)
+    return save_run(run, out_dir / spec.name, imgs, extra=extra, extra_tensors=tensors, half=True)

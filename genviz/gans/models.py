@@ -6,70 +6,99 @@ and D maps its input to [−1, 1] first, which is the DCGAN convention (tanh out
 (arXiv:1511.06434): G = ConvTranspose2d + BatchNorm + ReLU, D = strided convs + LeakyReLU(0.2),
 no pooling; an MLP pair for small images (the 8×8 digits).
 
-Kinds (one config class, `kind` says which):
-  dcgan   unconditional, D(x) a probability logit, BCE losses
-  cgan    G(z, y) and D(x, y): the label is fed to both (Mirza & Osindero 2014)
-  acgan   G(z, y); D(x) gives a real/fake logit and class logits (Odena et al. 2017)
-  wgan-gp a critic without normalisation, trained with the gradient penalty (Gulrajani et al. 2017)
-  sngan   every D layer spectrally normalised, hinge loss (Miyato et al. 2018)
+A GAN is described by three axes, not by a kind (`PRESETS` names the five shipped combinations):
+  objective     how D and G are scored: a row of genviz.gans.objectives.OBJECTIVES
+  conditioning  none | input (the label enters G and D, Mirza & Osindero 2014) | auxiliary (D also
+                classifies, Odena et al. 2017) | projection (D's score adds ⟨embed(y), φ(x)⟩, Miyato & Koyama 2018)
+  d_norm        batch (Radford et al.) | none (WGAN-GP's critic: the penalty is per example) |
+                spectral (every D layer has σ(W) = 1, Miyato et al. 2018)
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from genviz.core.config import check_choice, check_range
+from genviz.core.config import bounded, check_choice, check_fields, check_range
 from genviz.core.errors import ConfigError
+from genviz.gans.objectives import OBJECTIVES
 
-GAN_KINDS = ("dcgan", "cgan", "acgan", "wgan-gp", "sngan")
-CONDITIONAL_KINDS = ("cgan", "acgan")
-GENERATOR_LOSSES = ("non-saturating", "saturating")
+CONDITIONINGS = ("none", "input", "auxiliary", "projection")
+D_NORMS = ("batch", "none", "spectral")
+
+# The shipped kinds as points on the axes. `kind` in a config names the preset it started from;
+# axes given explicitly override the preset's.
+PRESETS: dict[str, dict[str, Any]] = {
+    "dcgan": {"objective": "bce-non-saturating", "conditioning": "none", "d_norm": "batch"},
+    "cgan": {"objective": "bce-non-saturating", "conditioning": "input", "d_norm": "batch"},
+    "acgan": {"objective": "bce-non-saturating", "conditioning": "auxiliary", "d_norm": "batch"},
+    "wgan-gp": {"objective": "wgan-gp", "conditioning": "none", "d_norm": "none"},
+    "sngan": {"objective": "hinge", "conditioning": "none", "d_norm": "spectral"},
+}
+GAN_KINDS = tuple(PRESETS)
+_AXES = ("objective", "conditioning", "d_norm")
 
 
 @dataclass(frozen=True)
 class GANConfig:
-    """One GAN: its kind, image shape, latent size, network widths and loss settings."""
+    """One GAN: the preset it started from, its three axes, image shape, latent size and widths."""
 
     kind: str = "dcgan"
     image_shape: tuple[int, int, int] = (1, 8, 8)
     n_classes: int = 10
-    latent_dim: int = 64
-    g_width: int = 64  # conv: channels of G's last hidden stage (doubling towards z); mlp: hidden = 4·g_width
-    d_width: int = 32  # conv: channels of D's first stage (doubling with depth); mlp: hidden = 4·d_width
+    latent_dim: int = bounded(64, 1, 256, "Latent size")
+    g_width: int = bounded(64, 4, 256, "Generator width")  # conv: channels of G's last stage; mlp: hidden = 4·g_width
+    d_width: int = bounded(32, 4, 256, "Discriminator width")  # conv: D's first stage; mlp: hidden = 4·d_width
     body: str = "auto"  # "auto" (mlp below 16 px, else conv) | "conv" | "mlp"
-    generator_loss: str = "non-saturating"  # for dcgan / cgan / acgan: "non-saturating" | "saturating"
-    n_critic: int = 1  # discriminator updates per generator update
-    gp_lambda: float = 10.0  # gradient-penalty weight λ (wgan-gp)
-    aux_weight: float = 1.0  # weight of the class loss (acgan)
+    objective: str = ""  # "" = the preset's; see genviz.gans.objectives
+    conditioning: str = ""  # "" = the preset's; one of CONDITIONINGS
+    d_norm: str = ""  # "" = the preset's; one of D_NORMS
+    n_critic: int = bounded(1, 1, 10, "Discriminator steps per generator step (n_critic)")
+    gp_lambda: float = bounded(10.0, 0.0, 100.0, "Gradient-penalty weight λ")  # with objective wgan-gp
+    aux_weight: float = bounded(1.0, 0.0, 10.0, "Auxiliary class-loss weight")  # with conditioning auxiliary
 
     def __post_init__(self) -> None:
         check_choice("GAN kind", self.kind, GAN_KINDS)
+        for axis in _AXES:
+            if not getattr(self, axis):
+                object.__setattr__(self, axis, PRESETS[self.kind][axis])
+        check_choice("GAN objective", self.objective, OBJECTIVES)
+        check_choice("Conditioning", self.conditioning, CONDITIONINGS)
+        check_choice("Discriminator normalisation", self.d_norm, D_NORMS)
         c, h, w = self.image_shape
         check_range("Image channels", c, 1, 4)
         check_range("Image height", h, 4, 256)
         check_range("Image width", w, 4, 256)
         check_range("Number of classes", self.n_classes, 1, 1000)
-        check_range("Latent size", self.latent_dim, 1, 1024)
-        check_range("Generator width", self.g_width, 4, 1024)
-        check_range("Discriminator width", self.d_width, 4, 1024)
+        check_fields(self)
         check_choice("Body", self.body, ("auto", "conv", "mlp"))
-        check_choice("Generator loss", self.generator_loss, GENERATOR_LOSSES)
-        check_range("Discriminator steps per generator step (n_critic)", self.n_critic, 1, 20)
-        check_range("Gradient-penalty weight λ", self.gp_lambda, 0.0, 100.0)
-        check_range("Auxiliary class-loss weight", self.aux_weight, 0.0, 100.0)
         if self.resolved_body == "conv":
             conv_stages(self.image_shape)  # raises ConfigError for sizes the conv body cannot make
 
+    @classmethod
+    def upgrade(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """A config saved before the axes existed (`generator_loss`, behaviour implied by `kind`)."""
+        data = dict(data)
+        loss = data.pop("generator_loss", None)
+        if loss is not None and "objective" not in data:
+            preset = PRESETS.get(data.get("kind", "dcgan"), {}).get("objective", "")
+            data["objective"] = f"bce-{loss}" if preset.startswith("bce") else preset
+        return data
+
     @property
     def conditional(self) -> bool:
-        """True when G takes a class label (cgan, acgan)."""
-        return self.kind in CONDITIONAL_KINDS
+        """True when G draws a chosen class (every conditioning but "none")."""
+        return self.conditioning != "none"
+
+    @property
+    def d_takes_labels(self) -> bool:
+        """True when D reads the label of the image it judges (input concatenation, projection)."""
+        return self.conditioning in ("input", "projection")
 
     @property
     def resolved_body(self) -> str:
@@ -95,8 +124,8 @@ def conv_stages(image_shape: tuple[int, int, int]) -> int:
 
 
 class DiscriminatorOutput(NamedTuple):
-    logit: Tensor  # (B,) real/fake logit (BCE kinds) or critic value (wgan-gp, sngan)
-    class_logits: Tensor | None  # (B, K) for acgan, else None
+    logit: Tensor  # (B,) D's raw score: a logit (BCE objectives) or a critic value
+    class_logits: Tensor | None  # (B, K) with the auxiliary-classifier conditioning, else None
 
 
 class GANOutput(NamedTuple):
@@ -188,36 +217,44 @@ class MLPDiscriminator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Body + a real/fake head (+ a class head for acgan); spectral norm on every layer for sngan."""
+    """Body + a real/fake head, plus what the conditioning asks for: K label planes at the input
+    (input), a class head (auxiliary) or a class embedding whose dot product with the features is
+    added to the score (projection). Spectral norm on every layer with d_norm "spectral"."""
 
     def __init__(self, config: GANConfig):
         super().__init__()
         self.config = config
         c = config.image_shape[0]
-        label_in = config.n_classes if config.kind == "cgan" else 0
+        label_in = config.n_classes if config.conditioning == "input" else 0
         if config.resolved_body == "conv":
             self.body = ConvDiscriminator(c + label_in, config.image_shape, config.d_width,
-                                          batch_norm=config.kind in ("dcgan", "cgan", "acgan"))
+                                          batch_norm=config.d_norm == "batch")
         else:
             self.body = MLPDiscriminator(config.n_pixels + label_in, config.d_width)
         self.head = nn.Linear(self.body.out_dim, 1)
-        self.class_head = nn.Linear(self.body.out_dim, config.n_classes) if config.kind == "acgan" else None
-        if config.kind == "sngan":
+        self.class_head = (nn.Linear(self.body.out_dim, config.n_classes)
+                           if config.conditioning == "auxiliary" else None)
+        self.embed = (nn.Embedding(config.n_classes, self.body.out_dim)
+                      if config.conditioning == "projection" else None)
+        if config.d_norm == "spectral":
             for module in list(self.modules()):
-                if isinstance(module, (nn.Conv2d, nn.Linear)):
+                if isinstance(module, (nn.Conv2d, nn.Linear, nn.Embedding)):
                     spectral_norm(module)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> DiscriminatorOutput:
         h = x * 2 - 1  # [0, 1] → [−1, 1]
-        if self.config.kind == "cgan":
+        if self.config.conditioning == "input":
             y = one_hot(labels, self.config.n_classes)  # (B, K)
             if self.config.resolved_body == "conv":
                 h = torch.cat([h, y[:, :, None, None].expand(-1, -1, *h.shape[2:])], 1)  # K label planes
             else:
                 h = torch.cat([h.flatten(1), y], 1)
         f = self.body(h)
+        score = self.head(f).squeeze(1)
+        if self.embed is not None:
+            score = score + (self.embed(labels.long()) * f).sum(1)  # ⟨embed(y), φ(x)⟩
         class_logits = self.class_head(f) if self.class_head is not None else None
-        return DiscriminatorOutput(self.head(f).squeeze(1), class_logits)
+        return DiscriminatorOutput(score, class_logits)
 
 
 class GAN(nn.Module):
@@ -248,12 +285,12 @@ class GAN(nn.Module):
         """G(z) or G(z, y): images (B, C, H, W) in [0, 1]."""
         if self.config.conditional:
             if labels is None:
-                raise ConfigError(f"A {self.config.kind} generator draws a chosen class: give it class labels.")
+                raise ConfigError("A class-conditional generator draws a chosen class: give it class labels.")
             z = torch.cat([z, one_hot(labels.to(z.device), self.config.n_classes)], 1)
         return self.generator(z)
 
     def discriminate(self, x: Tensor, labels: Tensor | None = None) -> DiscriminatorOutput:
-        if self.config.kind == "cgan" and labels is None:
+        if self.config.d_takes_labels and labels is None:
             raise ConfigError("A conditional discriminator needs the labels of the images it judges.")
         return self.discriminator(x, labels)
 

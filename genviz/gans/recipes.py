@@ -3,7 +3,7 @@
 One trainer step = one discriminator (critic) update on a real batch and a fake batch; the
 generator is updated on every `n_critic`-th step, on the same fake batch pushed through the
 updated D (as in pytorch/examples dcgan). Metrics per step: d_loss, g_loss, d_real = mean D(x),
-d_fake = mean D(G(z)) (probabilities for the BCE kinds, raw critic scores for wgan-gp / sngan) and
+d_fake = mean D(G(z)) (probabilities for the BCE objectives, raw scores otherwise) and
 g_grad_norm = ‖∇_θG L_G‖₂. The preview is G of a fixed noise batch, the same z at every record.
 """
 from __future__ import annotations
@@ -15,16 +15,16 @@ from torch import Tensor, nn
 
 from genviz.core.config import check_range
 from genviz.core.errors import CheckpointError, ConfigError, TrainingDiverged
+from genviz.core.optim import adam
 from genviz.core.registry import KindSpec, ParamSpec, register
 from genviz.core.scoring import SampleScores
-from genviz.core.train import TrainParams, adam
+from genviz.core.train import RunState, TrainParams
 from genviz.gans import objectives
-from genviz.gans.models import GAN, GANConfig
+from genviz.gans.models import CONDITIONINGS, D_NORMS, GAN, PRESETS, GANConfig
+from genviz.gans.objectives import OBJECTIVES
 
-BCE_KINDS = ("dcgan", "cgan", "acgan")
-PREVIEW_SAMPLES = 40  # 4 rows of 10: column j is class j for the conditional kinds
-COLLAPSE_LIMIT = 1e-3  # D(G(z)) (BCE kinds) or D loss (hinge) below this counts as "D has won"
-COLLAPSE_PATIENCE = 200  # consecutive steps of that before training is stopped as collapsed
+PREVIEW_SAMPLES = 40  # 4 rows of 10: column j is class j for the conditional GANs
+COLLAPSE_PATIENCE = 200  # consecutive steps of "D has won" (see Objective.collapsed) before training stops
 
 
 def set_requires_grad(module: nn.Module, flag: bool) -> None:
@@ -39,8 +39,8 @@ def grad_norm(parameters) -> Tensor:
 
 
 def discriminator_scores(config: GANConfig, logits: Tensor) -> Tensor:
-    """What the metrics call D(·): σ(logit) for the BCE kinds, the raw critic value otherwise."""
-    return logits.sigmoid() if config.kind in BCE_KINDS else logits
+    """What the metrics call D(·): σ(logit) for the BCE objectives, the raw critic value otherwise."""
+    return objectives.objective(config.objective).score(logits)
 
 
 def preview_labels(config: GANConfig, n: int, device: torch.device) -> Tensor | None:
@@ -49,74 +49,69 @@ def preview_labels(config: GANConfig, n: int, device: torch.device) -> Tensor | 
 
 
 class GANRecipe:
-    """Alternating D/G updates with Adam; the losses follow `config.kind` (see genviz.autoencoders.losses)."""
+    """Alternating D/G updates with Adam; losses, scores and betas come from the config's objective
+    (genviz.gans.objectives), the class terms from its conditioning."""
 
-    preview_caption = ("G(z) for one fixed noise batch — the same z at every step (for cGAN / AC-GAN, "
-                       "column j is class j)")
+    preview_caption = ("G(z) for one fixed noise batch — the same z at every step (for class-conditional "
+                       "GANs, column j is class j)")
     preview_nrow = 10
 
     def __init__(self, config: GANConfig, *, detect_collapse: bool = True):
         self.config = config
+        self.objective = objectives.objective(config.objective)
         self.detect_collapse = detect_collapse
-        self._steps = 0
-        self._collapsed_for = 0
-        self._last_g: tuple[Tensor, Tensor] | None = None  # (g_loss, g_grad_norm) of the last G update
 
     def optimizers(self, model: GAN, params: TrainParams) -> dict[str, torch.optim.Optimizer]:
         check_range("A GAN's learning rate", params.lr, 1e-6, 1e-2)
-        # Radford et al.: β1 = 0.5; Gulrajani et al. (WGAN-GP): β = (0, 0.9).
-        betas = (0.0, 0.9) if self.config.kind == "wgan-gp" else (0.5, 0.999)
+        betas = self.objective.betas  # as each objective's paper trained it
         return {"generator": adam(model.generator.parameters(), params.lr, betas),
                 "discriminator": adam(model.discriminator.parameters(), params.lr, betas)}
 
+    def _d_labels(self, labels: Tensor | None) -> Tensor | None:
+        return labels if self.config.d_takes_labels else None
+
     # --- the losses of one batch --------------------------------------------------------------------
     def discriminator_loss(self, model: GAN, x: Tensor, y: Tensor | None, fake: Tensor, fake_y: Tensor | None,
-                           generator: torch.Generator) -> tuple[Tensor, dict[str, Tensor]]:
-        cfg = self.config
-        real = model.discriminate(x, y if cfg.kind == "cgan" else None)
-        fake_out = model.discriminate(fake, fake_y if cfg.kind == "cgan" else None)
+                           generator: torch.Generator | None, *, penalty: bool = True) -> tuple[Tensor, dict[str, Tensor]]:
+        """D's loss on a real and a fake batch and its parts (detached). `penalty=False` leaves out the
+        gradient penalty (held-out evaluation runs without gradients)."""
+        cfg, obj = self.config, self.objective
+        real = model.discriminate(x, self._d_labels(y))
+        fake_out = model.discriminate(fake, self._d_labels(fake_y))
+        loss = obj.d_loss(real.logit, fake_out.logit)
         parts: dict[str, Tensor] = {}
-        if cfg.kind in BCE_KINDS:
-            loss = objectives.gan_discriminator_loss(real.logit, fake_out.logit)
-        elif cfg.kind == "wgan-gp":
-            loss = objectives.wasserstein_critic_loss(real.logit, fake_out.logit)
-            gp = objectives.gradient_penalty(lambda v: model.discriminate(v).logit, x, fake, cfg.gp_lambda, generator)
+        if obj.gradient_penalty and penalty:
+            gp = objectives.gradient_penalty(lambda v: model.discriminate(v, self._d_labels(y)).logit, x, fake,
+                                             cfg.gp_lambda, generator)
             parts["gradient_penalty"] = gp.detach()
             loss = loss + gp
-        else:  # sngan
-            loss = objectives.hinge_discriminator_loss(real.logit, fake_out.logit)
-        if cfg.kind == "acgan":
-            cls = objectives.auxiliary_class_loss(real.class_logits, y) + objectives.auxiliary_class_loss(fake_out.class_logits, fake_y)
+        if real.class_logits is not None:  # auxiliary classifier: D also names the class
+            cls = (objectives.auxiliary_class_loss(real.class_logits, y)
+                   + objectives.auxiliary_class_loss(fake_out.class_logits, fake_y))
             parts["class_loss"] = cls.detach()
             parts["real_class_accuracy"] = (real.class_logits.argmax(1) == y).float().mean().detach()
             loss = loss + cfg.aux_weight * cls
-        parts["d_real"] = discriminator_scores(cfg, real.logit).mean().detach()
-        parts["d_fake"] = discriminator_scores(cfg, fake_out.logit).mean().detach()
+        parts["d_real"] = obj.score(real.logit).mean().detach()
+        parts["d_fake"] = obj.score(fake_out.logit).mean().detach()
         return loss, parts
 
     def generator_loss(self, model: GAN, fake: Tensor, fake_y: Tensor | None) -> Tensor:
-        cfg = self.config
-        out = model.discriminate(fake, fake_y if cfg.kind == "cgan" else None)
-        if cfg.kind in BCE_KINDS:
-            loss = objectives.gan_generator_loss(out.logit, cfg.generator_loss)
-        elif cfg.kind == "wgan-gp":
-            loss = objectives.wasserstein_generator_loss(out.logit)
-        else:
-            loss = objectives.hinge_generator_loss(out.logit)
-        if cfg.kind == "acgan":
-            loss = loss + cfg.aux_weight * objectives.auxiliary_class_loss(out.class_logits, fake_y)
+        out = model.discriminate(fake, self._d_labels(fake_y))
+        loss = self.objective.g_loss(out.logit)
+        if out.class_logits is not None:
+            loss = loss + self.config.aux_weight * objectives.auxiliary_class_loss(out.class_logits, fake_y)
         return loss
 
     # --- one trainer step ---------------------------------------------------------------------------
-    def step(self, model: GAN, optimizers, batch: tuple[Tensor, ...], generator: torch.Generator) -> dict[str, Tensor]:
+    def step(self, model: GAN, optimizers, batch: tuple[Tensor, ...], generator: torch.Generator,
+             run: RunState) -> dict[str, Tensor]:
         cfg = self.config
         x = batch[0]
         y = batch[1] if len(batch) > 1 else None
-        if cfg.kind in ("cgan", "acgan") and y is None:
-            raise ConfigError(f"A {cfg.kind} trains on labelled images; this dataset has no labels.")
+        if cfg.conditional and y is None:
+            raise ConfigError("A class-conditional GAN trains on labelled images; this dataset has no labels.")
         n = len(x)
-        update_g = self._steps % cfg.n_critic == 0
-        self._steps += 1
+        update_g = run.step % cfg.n_critic == 0
         fake_y = model.random_labels(n, generator) if cfg.conditional else None
         z = model.noise(n, generator)
         with torch.set_grad_enabled(update_g):
@@ -139,28 +134,24 @@ class GANRecipe:
                 set_requires_grad(model.discriminator, True)
             norm = grad_norm(model.generator.parameters())
             opt_g.step()
-            self._last_g = (g_loss.detach(), norm)
-        g_loss_value, g_norm = self._last_g  # type: ignore[misc]
+            run.values["last_g"] = (g_loss.detach(), norm)
+        g_loss_value, g_norm = run.values["last_g"]
         if self.detect_collapse:
-            self._check_collapse(d_loss.detach(), parts["d_fake"])
+            self._check_collapse(run, d_loss.detach(), parts["d_fake"])
         return {"d_loss": d_loss.detach(), "g_loss": g_loss_value, **parts, "g_grad_norm": g_norm}
 
-    def _check_collapse(self, d_loss: Tensor, d_fake: Tensor) -> None:
+    def _check_collapse(self, run: RunState, d_loss: Tensor, d_fake: Tensor) -> None:
         """Stop a run whose D has won outright for COLLAPSE_PATIENCE steps (G gets no useful signal)."""
-        if self.config.kind in BCE_KINDS:
-            won = float(d_fake) < COLLAPSE_LIMIT
-        elif self.config.kind == "sngan":
-            won = float(d_loss) < COLLAPSE_LIMIT
-        else:
+        if not self.objective.collapse_on:
             return
-        self._collapsed_for = self._collapsed_for + 1 if won else 0
-        if self._collapsed_for >= COLLAPSE_PATIENCE:
-            what = ("D(G(z)) stayed below 0.001" if self.config.kind in BCE_KINDS
-                    else "the discriminator's hinge loss stayed at 0")
+        won = self.objective.collapsed(float(d_loss), float(d_fake))
+        run.values["collapsed_for"] = run.values.get("collapsed_for", 0) + 1 if won else 0
+        if run.values["collapsed_for"] >= COLLAPSE_PATIENCE:
             raise TrainingDiverged(
-                f"Training collapsed at step {self._steps}: for {COLLAPSE_PATIENCE} steps in a row {what}, so the "
-                "discriminator rejects every generated image and the generator learns nothing. Try the "
-                "non-saturating generator loss, a smaller learning rate, or a narrower discriminator."
+                f"Training collapsed at step {run.step + 1}: for {COLLAPSE_PATIENCE} steps in a row "
+                f"{self.objective.collapse_text}, so the discriminator rejects every generated image and the "
+                "generator learns nothing. Try the non-saturating generator loss, a smaller learning rate, or a "
+                "narrower discriminator."
             )
 
     # --- held-out numbers and the progress picture --------------------------------------------------
@@ -174,17 +165,12 @@ class GANRecipe:
             return {}
         fake_y = model.random_labels(len(x), generator) if cfg.conditional else None
         fake = model.generate(model.noise(len(x), generator), fake_y)
-        real = model.discriminate(x, y if cfg.kind == "cgan" else None)
-        fake_out = model.discriminate(fake, fake_y if cfg.kind == "cgan" else None)
-        if cfg.kind in BCE_KINDS:
-            d_loss = objectives.gan_discriminator_loss(real.logit, fake_out.logit)
-        elif cfg.kind == "wgan-gp":
-            d_loss = objectives.wasserstein_critic_loss(real.logit, fake_out.logit)
-        else:
-            d_loss = objectives.hinge_discriminator_loss(real.logit, fake_out.logit)
-        out = {"d_loss": float(d_loss), "d_real": float(discriminator_scores(cfg, real.logit).mean()),
-               "d_fake": float(discriminator_scores(cfg, fake_out.logit).mean())}
-        if cfg.kind == "acgan":
+        real = model.discriminate(x, self._d_labels(y))
+        fake_out = model.discriminate(fake, self._d_labels(fake_y))
+        obj = self.objective
+        out = {"d_loss": float(obj.d_loss(real.logit, fake_out.logit)),
+               "d_real": float(obj.score(real.logit).mean()), "d_fake": float(obj.score(fake_out.logit).mean())}
+        if real.class_logits is not None:
             out["class_accuracy"] = float((real.class_logits.argmax(1) == y).float().mean())
         return out
 
@@ -244,31 +230,44 @@ def _gan_config(kind: str):
 
 
 _COMMON = (
-    ParamSpec("latent_dim", "Noise size d (z ~ N(0, I))", "int", 64, 2, 128),
-    ParamSpec("g_width", "Generator width", "int", 64, 8, 128,
+    ParamSpec("latent_dim", "Noise size d (z ~ N(0, I))", "int", 64),
+    ParamSpec("g_width", "Generator width", "int", 64,
               help="Conv: channels of G's last stage, doubling towards z. MLP (8×8 digits): hidden = 4 × width."),
-    ParamSpec("d_width", "Discriminator width", "int", 32, 8, 128,
+    ParamSpec("d_width", "Discriminator width", "int", 32,
               help="Conv: channels of D's first stage, doubling with depth. MLP: hidden = 4 × width."),
     ParamSpec("body", "Network body", "choice", "auto", options=("auto", "conv", "mlp"),
               help="auto = MLP for images under 16 px (digits), DCGAN convolutions otherwise."),
 )
-_GEN_LOSS = ParamSpec("generator_loss", "Generator loss", "choice", "non-saturating",
-                      options=("non-saturating", "saturating"),
-                      help="saturating: minimise E[log(1 − D(G(z)))]; non-saturating: minimise E[−log D(G(z))].")
-_N_CRITIC = ParamSpec("n_critic", "D steps per G step (n_critic)", "int", 1, 1, 10)
+
+
+def _axes(kind: str) -> tuple[ParamSpec, ...]:
+    """The three GAN axes as settings, defaulting to the preset's point."""
+    preset = PRESETS[kind]
+    return (
+        ParamSpec("objective", "Objective (D and G losses)", "choice", preset["objective"], options=tuple(OBJECTIVES),
+                  help="; ".join(f"{o.name}: {o.title}" for o in OBJECTIVES.values())
+                  + ". bce-saturating is the minimax loss whose gradient vanishes when D wins."),
+        ParamSpec("conditioning", "Class conditioning", "choice", preset["conditioning"], options=CONDITIONINGS,
+                  help="none; input: y is concatenated to G's and D's inputs; auxiliary: D also classifies; "
+                       "projection: D's score adds ⟨embed(y), φ(x)⟩."),
+        ParamSpec("d_norm", "Discriminator normalisation", "choice", preset["d_norm"], options=D_NORMS,
+                  help="batch: BatchNorm (DCGAN); none (WGAN-GP); spectral: σ(W) = 1 on every layer (SN-GAN)."),
+    )
+
+
+_N_CRITIC = ParamSpec("n_critic", "D steps per G step (n_critic)", "int", 1)
 _TRAIN = {"epochs": 40, "batch_size": 64, "lr": 5e-4}
 
 for _kind, _title, _extra, _desc, _train in (
-    ("dcgan", "DCGAN", (_GEN_LOSS, _N_CRITIC),
+    ("dcgan", "DCGAN", (_N_CRITIC,),
      "G: ConvTranspose2d + BatchNorm + ReLU; D: strided convs + LeakyReLU. "
      "L_D = E[−log D(x)] + E[−log(1 − D(G(z)))].", {}),
-    ("cgan", "Conditional GAN", (_GEN_LOSS, _N_CRITIC),
+    ("cgan", "Conditional GAN", (_N_CRITIC,),
      "The class label y goes into both G(z, y) and D(x, y), so you choose which digit to draw.", {}),
-    ("acgan", "AC-GAN", (_GEN_LOSS, _N_CRITIC,
-                         ParamSpec("aux_weight", "Class-loss weight", "float", 1.0, 0.1, 5.0)),
+    ("acgan", "AC-GAN", (_N_CRITIC, ParamSpec("aux_weight", "Class-loss weight", "float", 1.0)),
      "G(z, y); D(x) says real/fake and also classifies x; both minimise the class loss.", {}),
-    ("wgan-gp", "WGAN-GP", (ParamSpec("n_critic", "Critic steps per G step (n_critic)", "int", 5, 1, 10),
-                            ParamSpec("gp_lambda", "Gradient penalty λ", "float", 10.0, 0.0, 50.0)),
+    ("wgan-gp", "WGAN-GP", (ParamSpec("n_critic", "Critic steps per G step (n_critic)", "int", 5),
+                            ParamSpec("gp_lambda", "Gradient penalty λ", "float", 10.0)),
      "A critic C estimates the Wasserstein distance; λ E[(‖∇C(x̂)‖ − 1)²] keeps it 1-Lipschitz.",
      {"lr": 2e-4}),
     ("sngan", "SN-GAN", (_N_CRITIC,),
@@ -276,6 +275,6 @@ for _kind, _title, _extra, _desc, _train in (
 ):
     register(KindSpec(
         kind=_kind, family="gan", title=_title, config_cls=GANConfig, build=GAN, recipe=GANRecipe,
-        make_config=_gan_config(_kind), params=_COMMON + _extra, description=_desc,
+        make_config=_gan_config(_kind), params=_COMMON + _axes(_kind) + _extra, description=_desc,
         default_train={**_TRAIN, **_train}, evaluate=sample_quality,
     ))

@@ -14,7 +14,7 @@ from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError
 from genviz.core.jobs import BackgroundJob
 from genviz.gans import experiments
-from genviz.gans.models import CONDITIONAL_KINDS
+from genviz.gans.models import PRESETS
 from genviz.gans.recipes import GeneratorScores, generator_scores
 from genviz.ui import Settings, catalogue, dataset, load_checkpoint, session_job, start_job
 
@@ -38,7 +38,7 @@ def prefer_conditional(key: str, settings: Settings) -> None:
     if key in st.session_state or st.query_params.get(key):
         return
     for info in catalogue():
-        if info.dataset == settings.dataset and info.kind in CONDITIONAL_KINDS:
+        if info.dataset == settings.dataset and PRESETS.get(info.kind, {}).get("conditioning", "none") != "none":
             st.session_state[key] = info.label
             return
 

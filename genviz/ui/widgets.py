@@ -8,6 +8,8 @@ import streamlit as st
 
 from genviz.core.registry import ParamSpec
 
+WIDE = 256  # integer ranges wider than this get a number box instead of a slider
+
 
 def param_widget(param: ParamSpec, key: str) -> Any:
     """One keyed widget for `param`; returns its current value."""
@@ -17,11 +19,15 @@ def param_widget(param: ParamSpec, key: str) -> Any:
     if param.kind == "bool":
         return st.checkbox(param.label, value=bool(param.default), key=key, help=param.help or None)
     if param.kind == "int":
+        if param.high - param.low > WIDE:  # a slider over 1 … 1024 cannot pick one value
+            return int(st.number_input(param.label, int(param.low), int(param.high), int(param.default), step=1,
+                                       key=key, help=param.help or None))
         return st.slider(param.label, int(param.low), int(param.high), int(param.default), key=key,
                          help=param.help or None)
     if param.kind == "log":
-        # A slider over exponents keeps small values (1e-4 … 10) equally reachable.
-        lo, hi = math.log10(param.low), math.log10(param.high)
+        # A slider over exponents keeps small values (1e-4 … 10) equally reachable; a range that
+        # starts at 0 starts the slider five decades below its top.
+        lo, hi = math.log10(max(param.low, param.high * 1e-5)), math.log10(param.high)
         exps = [round(lo + i * (hi - lo) / 40, 3) for i in range(41)]
         default = min(exps, key=lambda e: abs(e - math.log10(param.default)))
         exp = st.select_slider(param.label, exps, value=default, key=key, format_func=lambda e: f"{10 ** e:.3g}",

@@ -7,7 +7,7 @@ import torch
 
 from genviz.core import registry
 from genviz.core.errors import ConfigError, TrainingDiverged
-from genviz.core.train import TensorSplit, TrainParams, fit
+from genviz.core.train import RunState, TensorSplit, TrainParams, fit
 
 
 def _ae(digits, **values):
@@ -58,7 +58,7 @@ class _LinearRegression:
     def optimizers(self, model, params):
         return {"sgd": torch.optim.SGD(model.parameters(), lr=params.lr)}
 
-    def step(self, model, optimizers, batch, generator):
+    def step(self, model, optimizers, batch, generator, run):
         loss = ((model(batch[0].flatten(1)) - 1.0) ** 2).mean()
         optimizers["sgd"].zero_grad()
         loss.backward()
@@ -104,7 +104,7 @@ def test_absurd_model_settings_are_rejected(digits):
 
 
 def test_precision_setting_picks_the_autocast_dtype(digits):
-    from genviz.core.train import native_bf16, step_dtype
+    from genviz.core.optim import native_bf16, step_dtype
 
     cpu = torch.device("cpu")
     assert step_dtype(cpu, "fp32") is None
@@ -124,7 +124,7 @@ def test_autoencoder_steps_backpropagate_the_batch_total(digits):
     model, recipe = _ae(digits)
     x = digits.x_train[:32]
     opt = torch.optim.SGD(model.parameters(), lr=0.0)
-    terms = recipe.step(model, {"model": opt}, (x,), torch.Generator())
+    terms = recipe.step(model, {"model": opt}, (x,), torch.Generator(), RunState())
     grad = model.decoder[0][-1].bias.grad.clone()
     model.zero_grad()
     mean_loss = recipe.objective(model, x, torch.Generator())["loss"]
@@ -137,7 +137,7 @@ def test_fused_adam_shortcut_steps_exactly_like_torch_adam():
     """genviz's Adam skips torch's per-step bookkeeping; weights, state and state dict stay torch's own."""
     import copy
 
-    from genviz.core.train import FusedAdam, adam
+    from genviz.core.optim import FusedAdam, adam
 
     torch.manual_seed(0)
     ours = torch.nn.Sequential(torch.nn.Linear(7, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3), torch.nn.Linear(3, 2))
@@ -162,7 +162,7 @@ def test_fused_adam_shortcut_steps_exactly_like_torch_adam():
 
 
 def test_fused_adam_runs_step_hooks_once_and_accepts_closures():
-    from genviz.core.train import adam
+    from genviz.core.optim import adam
 
     net = torch.nn.Linear(3, 1)
     opt = adam(net.parameters(), 1e-2)
@@ -192,3 +192,17 @@ def test_images_per_second_counts_training_steps_only(digits):
     window = (records[1].step - records[0].step) * 128  # images trained between the two epoch-end records
     assert records[1].elapsed > 1.0
     assert records[1].examples_per_s > 3 * window / 1.0
+
+
+def test_fused_adam_shortcut_only_on_allowlisted_torch(monkeypatch, caplog):
+    """Outside the tested torch versions the private kernel is never called: torch's Adam(fused=True)."""
+    from genviz.core import optim
+
+    assert optim.fused_shortcut_supported("2.14.1+cu130") and not optim.fused_shortcut_supported("2.99.0")
+    monkeypatch.setattr(optim, "FUSED_SHORTCUT_TORCH", ("0.0.0",))
+    optim._notice_once.cache_clear()
+    with caplog.at_level("WARNING", logger="genviz.core.optim"):
+        opt = optim.adam(torch.nn.Linear(3, 1).parameters(), 1e-2)
+    assert type(opt) is torch.optim.Adam and opt.param_groups[0]["fused"]
+    assert "not in the FusedAdam allowlist" in caplog.text
+    optim._notice_once.cache_clear()

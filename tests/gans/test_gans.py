@@ -10,7 +10,7 @@ import torch
 
 from genviz.core import checkpoints, registry
 from genviz.core.errors import ConfigError, TrainingDiverged
-from genviz.core.train import TensorSplit, TrainParams, fit
+from genviz.core.train import RunState, TensorSplit, TrainParams, fit, new_run
 from genviz.gans import objectives
 from genviz.gans import recipes as gan_recipes
 from genviz.gans.experiments import (
@@ -211,11 +211,13 @@ def test_n_critic_updates_g_every_nth_step(digits):
     before = [p.clone() for p in model.generator.parameters()]
     gen = torch.Generator().manual_seed(0)
     batch = (digits.x_train[:16], digits.y_train[:16])
-    recipe.step(model, opts, batch, gen)  # step 0 updates G
+    run = RunState()
+    recipe.step(model, opts, batch, gen, run)  # step 0 updates G
     after_first = [p.clone() for p in model.generator.parameters()]
     assert any(not torch.equal(a, b) for a, b in zip(before, after_first))
-    recipe.step(model, opts, batch, gen)
-    recipe.step(model, opts, batch, gen)  # steps 1, 2: critic only
+    for step in (1, 2):  # critic only
+        run.step = step
+        recipe.step(model, opts, batch, gen, run)
     assert all(torch.equal(a, b) for a, b in zip(after_first, model.generator.parameters()))
 
 
@@ -223,7 +225,7 @@ def test_n_critic_updates_g_every_nth_step(digits):
 @pytest.mark.parametrize("settings, message", [
     ({"n_critic": 0}, "n_critic"), ({"n_critic": 500}, "n_critic"),
     ({"gp_lambda": 1e6}, "Gradient-penalty weight"), ({"gp_lambda": -1.0}, "Gradient-penalty weight"),
-    ({"generator_loss": "bogus"}, "Generator loss must be one of"), ({"latent_dim": 0}, "Latent size"),
+    ({"objective": "bogus"}, "GAN objective must be one of"), ({"conditioning": "x"}, "Conditioning must be one of"), ({"latent_dim": 0}, "Latent size"),
 ])
 def test_absurd_settings_are_refused(settings, message):
     with pytest.raises(ConfigError, match=message):
@@ -252,24 +254,25 @@ def test_nan_divergence_is_reported_in_words(digits):
 
 def test_discriminator_winning_outright_stops_training(monkeypatch):
     monkeypatch.setattr(gan_recipes, "COLLAPSE_PATIENCE", 5)
-    recipe = GANRecipe(tiny("dcgan"))
+    recipe, run = GANRecipe(tiny("dcgan")), RunState()
     for _ in range(4):
-        recipe._check_collapse(torch.tensor(1e-4), torch.tensor(1e-5))
-    recipe._check_collapse(torch.tensor(1.0), torch.tensor(0.3))  # a normal step resets the count
+        recipe._check_collapse(run, torch.tensor(1e-4), torch.tensor(1e-5))
+    recipe._check_collapse(run, torch.tensor(1.0), torch.tensor(0.3))  # a normal step resets the count
     for _ in range(4):
-        recipe._check_collapse(torch.tensor(1e-4), torch.tensor(1e-5))
+        recipe._check_collapse(run, torch.tensor(1e-4), torch.tensor(1e-5))
     with pytest.raises(TrainingDiverged, match="collapsed.*D\\(G\\(z\\)\\) stayed below 0.001.*non-saturating"):
-        recipe._check_collapse(torch.tensor(1e-4), torch.tensor(1e-5))
-    hinge = GANRecipe(tiny("sngan"))
+        recipe._check_collapse(run, torch.tensor(1e-4), torch.tensor(1e-5))
+    hinge, run = GANRecipe(tiny("sngan")), RunState()
     with pytest.raises(TrainingDiverged, match="hinge loss stayed at 0"):
         for _ in range(5):
-            hinge._check_collapse(torch.tensor(0.0), torch.tensor(-3.0))
+            hinge._check_collapse(run, torch.tensor(0.0), torch.tensor(-3.0))
+    assert not GANRecipe(tiny("wgan-gp")).objective.collapse_on  # an unbounded critic has no such point
 
 
 def test_collapse_is_detected_in_a_real_run(digits, monkeypatch):
     """A discriminator that already wins plus the saturating loss: D(G(z)) stays ≈ 0 and the run stops."""
     monkeypatch.setattr(gan_recipes, "COLLAPSE_PATIENCE", 20)
-    model = seeded_model(tiny("dcgan", generator_loss="saturating"), 0)
+    model = seeded_model(tiny("dcgan", objective="bce-saturating"), 0)
     with torch.no_grad():
         model.discriminator.head.bias.fill_(-30.0)  # D(anything) ≈ σ(−30): D rejects everything
     with pytest.raises(TrainingDiverged, match="collapsed"):
@@ -290,9 +293,9 @@ def test_gradient_vanishing_experiment_shows_the_gap(digits):
 
 
 def test_history_keeps_curves_and_geometric_grid_snapshots(digits):
-    model = seeded_model(tiny("cgan"), 0)
-    history = train_with_history(model, digits_split(digits), TrainParams(max_steps=12, log_every=2, batch_size=32),
-                                 keep=4)
+    run = new_run("cgan", digits, TINY, TrainParams(max_steps=12, log_every=2, batch_size=32),
+                  split=digits_split(digits))
+    history = train_with_history(run, keep=4)
     assert [r["step"] for r in history.curve] == [2, 4, 6, 8, 10, 12]
     assert history.grid_steps[0] == 0 and history.grid_steps[-1] == 12 and len(history.grid_steps) <= 4
     assert history.grids.shape == (len(history.grid_steps), 20, 1, 8, 8)
@@ -340,7 +343,7 @@ def test_cli_train_and_evaluate_a_gan(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["kind"] == "acgan"
     assert {"frechet_distance", "sample_confidence", "classes_covered"} <= set(result)
-    assert main(["train", "wgan-gp", "--set", "n_critic=99", "--out", str(out)]) == 2
+    assert main(["train", "wgan-gp", "--set", "n_critic=99", "--out", str(tmp_path / "g2")]) == 2
     assert "n_critic" in capsys.readouterr().err
 
 

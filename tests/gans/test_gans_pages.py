@@ -8,19 +8,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from genviz.core import checkpoints
-from genviz.core.train import TensorSplit, TrainParams
-from genviz.gans.experiments import grids_to_uint8, seeded_model, train_with_history
-from genviz.gans.models import GANConfig
+from genviz.core.train import TensorSplit, TrainParams, new_run
+from genviz.gans.experiments import grids_to_uint8, train_with_history
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _save_tiny(kind: str, digits, name: str) -> str:
-    config = GANConfig(kind=kind, image_shape=(1, 8, 8), n_classes=10, latent_dim=8, g_width=8, d_width=8)
-    model = seeded_model(config, 0)
     split = TensorSplit((digits.x_train[:128], digits.y_train[:128]), (digits.x_test[:32], digits.y_test[:32]))
-    history = train_with_history(model, split, TrainParams(max_steps=6, log_every=2, batch_size=32), keep=3)
-    path = checkpoints.save(checkpoints.user_dir() / name, model, config, dataset="digits",
+    run = new_run(kind, digits, {"latent_dim": 8, "g_width": 8, "d_width": 8},
+                  TrainParams(max_steps=6, log_every=2, batch_size=32), split=split)
+    history = train_with_history(run, keep=3)
+    path = checkpoints.save(checkpoints.user_dir() / name, run.model, run.config, dataset="digits",
                             extra={"curve": history.curve, "progress_steps": history.grid_steps, "train_seconds": 1.0},
                             extra_tensors={"progress_grids": grids_to_uint8(history.grids)})
     return checkpoints.info(path).label
