@@ -37,6 +37,10 @@ with left:
             training.start(settings, kind, values, train_values)
         except GenvizError as err:
             st.error(str(err))
+    slots, busy, waiting = backend.training_slots()
+    st.caption(f"This server trains at most {slots} model{'s' if slots > 1 else ''} at once (one per core); "
+               f"further runs wait in a queue and start in turn. Now: {busy} training, {waiting} waiting. "
+               "A run stops when its tab is closed.")
 
 run = training.current()
 with right:
@@ -58,6 +62,13 @@ def progress() -> None:
                      f" · {snap.elapsed:.1f} s" + (f" · {last.examples_per_s:,.0f} images/s" if last else ""))
     if snap.error:
         st.error(snap.error)
+    if snap.queued:
+        st.info(f"Waiting for a training slot: number {snap.queue_position or '?'} in the queue. This server "
+                f"trains {snap.queue_capacity or 1} model(s) at once, one per core; yours starts when one ends.")
+        if st.button("Cancel", key="train_cancel"):
+            run.job.stop()
+            st.rerun()
+        return
     curve = [{"step": r.step, **{f"train {k}": v for k, v in r.metrics.items()},
               **{f"held-out {k}": v for k, v in r.test_metrics.items()}} for r in snap.history]
     chart, grid = st.columns(2)

@@ -3,24 +3,21 @@ with visible progress, a shared store of finished maps, and the UMAP warm-up.
 
 - Codes of the chosen points are `st.cache_data`, keyed by (checkpoint path, mtime, dataset,
   split, n, seed, code kind).
-- A map (projection + its scores) is computed by a `MapJob` thread of the session, which reports
-  progress the page polls from a fragment; finished maps go into one `MapStore` shared by all
-  sessions (`st.cache_resource`), keyed by the same values plus method and parameters. Going
-  back to a map, or a rerun that only changes colouring or a selection, recomputes nothing.
+- A map (projection + its scores) is computed by a `map_job` of the session (a BackgroundJob, stopped
+  with the session), which reports progress the page polls from a fragment; finished maps go into one
+  `LRUStore` shared by all sessions (`st.cache_resource`), keyed by the same values plus method and
+  parameters. Going back to a map, or a rerun that only changes colouring or a selection, recomputes nothing.
 - umap-learn compiles its numba code on the first fit of every process (≈37 s). A background
   thread warms it up once per server process, from the first page that calls `umap_warmup()`;
   a UMAP request that arrives earlier waits for it and says so.
 """
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import time
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable
+from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -29,7 +26,7 @@ import torch
 from genviz import ui as backend
 from genviz.core import data
 from genviz.core.checkpoints import Checkpoint
-from genviz.core.errors import GenvizError
+from genviz.core.jobs import BackgroundJob, JobSnapshot, LRUStore
 from genviz.embeddings import metrics as embedding_metrics
 from genviz.embeddings import projections
 
@@ -199,36 +196,16 @@ def umap_warmup() -> UmapWarmup | None:
 
 # ---- finished maps, shared; map jobs, per session ----------------------------------------------
 
-class MapStore:
-    """Finished maps and scores for every session, least recently used dropped first (thread-safe)."""
-
-    def __init__(self, capacity: int = 64) -> None:
-        self._lock = threading.Lock()
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self.capacity = capacity
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-
 @st.cache_resource(show_spinner=False)
-def map_store() -> MapStore:
-    return MapStore()
+def map_store() -> LRUStore:
+    """Finished maps and scores for every session, least recently used dropped first."""
+    return LRUStore(capacity=64)
 
 
 @dataclass(frozen=True)
 class JobState:
+    """What the page shows of a map job."""
+
     status: str  # "running" | "done" | "failed"
     fraction: float
     message: str
@@ -240,94 +217,77 @@ class JobState:
         return self.status == "running"
 
 
-_LIVE_JOBS: weakref.WeakSet[MapJob] = weakref.WeakSet()
+@dataclass(frozen=True)
+class MapProgress:
+    fraction: float
+    message: str
 
 
-@atexit.register
-def _stop_live_jobs() -> None:
-    """Stop map threads before the interpreter goes away (native t-SNE / UMAP code must not be cut off)."""
-    for job in list(_LIVE_JOBS):
-        job.stop()
-    for job in list(_LIVE_JOBS):
-        job.join(10)
+def map_state(snap: JobSnapshot) -> JobState:
+    """A map job's snapshot as the page shows it (a stopped job is a failed map: "Stopped.")."""
+    if snap.status == "done":
+        return JobState("done", 1.0, "done", snap.elapsed)
+    if snap.status == "stopped":
+        return JobState("failed", 0.0, "stopped", snap.elapsed, "Stopped.")
+    if snap.status == "failed":
+        return JobState("failed", 0.0, "failed", snap.elapsed, snap.error)
+    p = snap.latest or MapProgress(0.0, "starting")
+    return JobState("running", float(np.clip(p.fraction, 0, 1)), p.message, snap.elapsed)
 
 
-class MapJob:
-    """Computes one map in a daemon thread (projection, then its scores) and files it in the store.
+def map_job(spec: MapSpec, pts: Points, store: LRUStore, warmup: UmapWarmup | None) -> BackgroundJob:
+    """A job (not started) that computes one map (projection, then its scores) and files it in `store`.
 
-    The thread never calls Streamlit: it writes its progress under a lock, the page reads
-    `state()`. `stop()` ends a t-SNE between iterations; other engines finish and are discarded.
+    Its thread never calls Streamlit; progress from inside the projection goes through `job.report`.
+    Stop ends a t-SNE between iterations; other engines finish and are discarded.
     """
 
-    def __init__(self, spec: MapSpec, pts: Points, store: MapStore, warmup: UmapWarmup | None) -> None:
-        self.spec, self._points, self._store, self._warmup = spec, pts, store, warmup
-        self._lock = threading.Lock()
-        self._state = JobState("running", 0.0, "starting", 0.0)
-        self._started = time.time()
-        self.stop_event = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="genviz-map", daemon=True)
-        _LIVE_JOBS.add(self)
-        self._thread.start()
-
-    def join(self, timeout: float | None = None) -> JobState:
-        self._thread.join(timeout)
-        return self.state()
-
-    def report(self, fraction: float, message: str, status: str = "running", error: str | None = None) -> None:
-        with self._lock:
-            self._state = JobState(status, float(np.clip(fraction, 0, 1)), message, time.time() - self._started, error)
-
-    def state(self) -> JobState:
-        with self._lock:
-            s = self._state
-        return s if not s.running else JobState(s.status, s.fraction, s.message, time.time() - self._started)
-
-    def stop(self) -> None:
-        self.stop_event.set()
-
-    def _run(self) -> None:
-        try:
-            self.report(1.0, "done", "done") if self._compute() else self.report(0.0, "stopped", "failed", "Stopped.")
-        except GenvizError as err:
-            self.report(0.0, "failed", "failed", str(err))
-        except Exception as err:  # a bug; say so rather than spin forever
-            self.report(0.0, "failed", "failed", f"{type(err).__name__}: {err}")
-
-    def _compute(self) -> bool:
-        spec, pts = self.spec, self._points
+    def run(stop: threading.Event):
         if spec.method == "umap":
-            self._wait_for_umap()
-            if self.stop_event.is_set():
-                return False
+            yield from _wait_for_umap(warmup, stop)
+            if stop.is_set():
+                return
         start = time.perf_counter()  # the map's own time, not the wait for UMAP's compile
         # Projection takes 90% of the bar, scoring the rest.
-        proj = projections.project(pts.codes, spec.method, seed=spec.points.seed, stop=self.stop_event,
-                                   progress=lambda f, m: self.report(0.9 * f, m), **spec.param_dict)
-        if self.stop_event.is_set():
-            return False
-        self.report(0.92, "scoring the map: kNN accuracy and trustworthiness")
-        scores = embedding_metrics.score_map(pts.codes, proj.pair(0, 1), pts.labels, seed=spec.points.seed)
-        space = self._store.get(("space", spec.points))
-        if space is None:
-            self.report(0.97, "kNN accuracy in the full code space")
-            space = embedding_metrics.score_space(pts.codes, pts.labels, seed=spec.points.seed)
-            self._store.put(("space", spec.points), space)
-        self._store.put(spec, MapResult(proj, scores, space, time.perf_counter() - start))
-        return True
-
-    def _wait_for_umap(self) -> None:
-        w = self._warmup
-        if w is None:
-            self.report(0.02, "UMAP: the first run in this process also compiles numba code (about "
-                              f"{UMAP_COMPILE_SECONDS:.0f} s on 2 cores)")
+        proj = projections.project(pts.codes, spec.method, seed=spec.points.seed, stop=stop,
+                                   progress=lambda f, m: job.report(MapProgress(0.9 * f, m)), **spec.param_dict)
+        if stop.is_set():
             return
-        while not w.wait(0.25):
-            if self.stop_event.is_set():
-                return
-            self.report(0.6 * min(0.97, w.elapsed / UMAP_COMPILE_SECONDS),
-                        f"UMAP compiles its numba code once per server process: {w.elapsed:.0f} s so far (about "
-                        f"{UMAP_COMPILE_SECONDS:.0f} s on 2 idle cores, longer while other work runs; it started "
-                        "in the background when this server first opened an Embeddings page)")
+        yield MapProgress(0.92, "scoring the map: kNN accuracy and trustworthiness")
+        scores = embedding_metrics.score_map(pts.codes, proj.pair(0, 1), pts.labels, seed=spec.points.seed)
+        space = store.get(("space", spec.points))
+        if space is None:
+            yield MapProgress(0.97, "kNN accuracy in the full code space")
+            space = embedding_metrics.score_space(pts.codes, pts.labels, seed=spec.points.seed)
+            store.put(("space", spec.points), space)
+        store.put(spec, MapResult(proj, scores, space, time.perf_counter() - start))
+        yield MapProgress(1.0, "done")
+
+    # threads=None: the engines (openTSNE, UMAP, scikit-learn) choose their own threads, as before.
+    job = BackgroundJob(run, name="map", keep_history=1, threads=None, stop_wait_s=0)
+    return job
+
+
+def _wait_for_umap(warmup: UmapWarmup | None, stop: threading.Event):
+    if warmup is None:
+        yield MapProgress(0.02, "UMAP: the first run in this process also compiles numba code (about "
+                                f"{UMAP_COMPILE_SECONDS:.0f} s on 2 cores)")
+        return
+    while not warmup.wait(0.25):
+        if stop.is_set():
+            return
+        yield MapProgress(0.6 * min(0.97, warmup.elapsed / UMAP_COMPILE_SECONDS),
+                          f"UMAP compiles its numba code once per server process: {warmup.elapsed:.0f} s so far "
+                          f"(about {UMAP_COMPILE_SECONDS:.0f} s on 2 idle cores, longer while other work runs; it "
+                          "started in the background when this server first opened an Embeddings page)")
+
+
+@dataclass(frozen=True)
+class MapRun:
+    """A slot's map job and what it computes."""
+
+    spec: MapSpec
+    job: BackgroundJob
 
 
 def request(slot: str, spec: MapSpec, get_points: Callable[[], Points]) -> MapResult | JobState:
@@ -341,23 +301,23 @@ def request(slot: str, spec: MapSpec, get_points: Callable[[], Points]) -> MapRe
     if done is not None:
         return done
     key = f"embed_job:{slot}"
-    job: MapJob | None = st.session_state.get(key)
-    if job is not None and job.spec == spec:
-        state = job.state()
+    run: MapRun | None = st.session_state.get(key)
+    # A job of an earlier connection of this session was stopped with it: start again.
+    if run is not None and run.spec == spec and backend.session_job(key) is run.job:
+        state = map_state(run.job.snapshot())
         finished = store.get(spec) if state.status == "done" else None
         return finished if finished is not None else state
-    if job is not None:
-        job.stop()
     pts = get_points()
     projections.check_codes(pts.codes)  # NaN codes: the sentence now, not from the thread
-    job = MapJob(spec, pts, store, umap_warmup() if spec.method == "umap" else None)
-    st.session_state[key] = job
-    return job.state()
+    job = map_job(spec, pts, store, umap_warmup() if spec.method == "umap" else None)
+    st.session_state[key] = MapRun(spec, job)
+    backend.start_job(key, job)  # stops the slot's previous job
+    return map_state(job.snapshot())
 
 
 def job_state(slot: str) -> JobState | None:
-    job: MapJob | None = st.session_state.get(f"embed_job:{slot}")
-    return None if job is None else job.state()
+    run: MapRun | None = st.session_state.get(f"embed_job:{slot}")
+    return None if run is None else map_state(run.job.snapshot())
 
 
 def forget_job(slot: str) -> None:

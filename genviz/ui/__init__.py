@@ -16,7 +16,7 @@ import torch
 from genviz.core import checkpoints, data
 from genviz.core import device as devices
 from genviz.core.errors import GenvizError
-from genviz.core.jobs import BackgroundJob
+from genviz.core.jobs import BackgroundJob, SessionJobs, training_queue
 
 
 @st.cache_resource(show_spinner=False)
@@ -178,18 +178,35 @@ def family_of(kind: str) -> str:
         return "?"
 
 
+def _release_jobs(jobs: SessionJobs) -> None:
+    jobs.release()
+
+
+@st.cache_resource(scope="session", on_release=_release_jobs, show_spinner=False)
+def _session_jobs() -> SessionJobs:
+    """This session's jobs. Streamlit clears a session-scoped cache when the session disconnects (tab
+    closed, connection lost, session expired) and calls `on_release`, which stops every job at once; a
+    job kept only in `st.session_state` would train on, since Streamlit keeps a closed session's state
+    for a reconnect. Every job therefore starts through `start_job`."""
+    return SessionJobs()
+
+
 def session_job(name: str) -> BackgroundJob | None:
     """This session's job called `name`, if any."""
-    return st.session_state.get(f"job:{name}")
+    return _session_jobs().get(name)
 
 
 def start_job(name: str, job: BackgroundJob) -> BackgroundJob:
-    """Stop this session's previous job of that name, then start `job` in its place."""
-    old = session_job(name)
-    if old is not None:
-        old.stop()
-    st.session_state[f"job:{name}"] = job
-    return job.start()
+    """Stop this session's previous job of that name, then start `job` in its place (stopped with the session)."""
+    return _session_jobs().start(name, job)
+
+
+def training_slots() -> tuple[int, int, int]:
+    """The server-wide cap on jobs that train: (slots, jobs training now, jobs waiting)."""
+    queue = training_queue()
+    return (queue.capacity, *queue.counts())
+
+
 
 
 def show_error(fn: Callable[[], Any]) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,28 @@ from genviz.core import checkpoints, registry, snapshots
 from genviz.core.data import ImageData, fixed_examples
 from genviz.core.errors import ConfigError
 from genviz.core.evaluation import evaluate_model
-from genviz.core.jobs import BackgroundJob
-from genviz.core.train import TensorSplit, TrainParams, fit
-from genviz.ui import Settings, catalogue, dataset, session_job, start_job, torch_device
+from genviz.core.jobs import BackgroundJob, Previews, training_queue
+from genviz.core.train import TensorSplit, TrainParams, TrainRecord, fit
+from genviz.ui import Settings, catalogue, dataset, start_job, torch_device
 
 JOB = "train"
+HISTORY_POINTS = 2_000  # records kept per lane (with / without held-out metrics), thinned evenly beyond
+# Previews kept in the history: the latest few and geometrically spaced ones, enough for the GAN
+# Training-dynamics scrubber and for save's GRID_SNAPSHOTS progress grids; the others are dropped.
+PREVIEWS = Previews(has=lambda r: r.preview is not None, strip=lambda r: replace(r, preview=None),
+                    keep=2 * snapshots.GRID_SNAPSHOTS + 4, recent=4)
+
+
+def training_job(run) -> BackgroundJob:
+    """A Train-page job: waits for a server-wide training slot, keeps a bounded history of `TrainRecord`s."""
+    return BackgroundJob(run, name=JOB, keep_history=HISTORY_POINTS, lane=_has_test_metrics, previews=PREVIEWS,
+                         queue=training_queue())
+
+
+def _has_test_metrics(record: TrainRecord) -> bool:
+    return bool(record.test_metrics)
+
+
 
 
 @dataclass
@@ -49,7 +66,7 @@ def start(settings: Settings, kind: str, values: dict[str, Any], train_values: d
     def run(stop: threading.Event):
         yield from fit(model, recipe, split, params, stop=stop, preview_data=preview)
 
-    job = BackgroundJob(run, name=JOB)
+    job = training_job(run)
     training = TrainingRun(kind, config, imgs.name, params, model, imgs, job)
     st.session_state["training_run"] = training
     start_job(JOB, job)
@@ -57,10 +74,9 @@ def start(settings: Settings, kind: str, values: dict[str, Any], train_values: d
 
 
 def current() -> TrainingRun | None:
-    training = st.session_state.get("training_run")
-    if training is not None and session_job(JOB) is training.job:
-        return training
-    return None
+    """This session's latest run. After a lost connection its job was stopped with the session, but the
+    model it trained is still here to be saved."""
+    return st.session_state.get("training_run")
 
 
 def progress_grids(history) -> tuple[list[int], Tensor | None]:

@@ -14,6 +14,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from genviz.core import jobs as jobs_module
+from genviz.core.jobs import LRUStore
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -80,17 +83,16 @@ def test_explorer_tsne_then_bad_perplexity_keeps_the_previous_map():
 
 
 def test_a_rerun_that_only_changes_the_tooltips_recomputes_nothing():
-    from genviz.embeddings import ui as emb
 
     def job(at: AppTest):
         return at.session_state["embed_job:explorer"] if "embed_job:explorer" in at.session_state else None
 
     at = _until(_explorer(emb_method="pca"), _has_map)
-    before, jobs = job(at), len(emb._LIVE_JOBS)
+    before, jobs = job(at), len(jobs_module._LIVE)
     for value in (False, True):
         at.toggle(key="emb_thumbs").set_value(value).run()
         assert not at.exception and _has_map(at)
-        assert job(at) is before and len(emb._LIVE_JOBS) == jobs, "no new map job"
+        assert job(at) is before and len(jobs_module._LIVE) == jobs, "no new map job"
         assert not at.get("progress")
 
 
@@ -154,13 +156,14 @@ def test_map_job_waits_for_the_umap_warm_up_and_says_so():
     x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
     pts = emb.Points(x, np.arange(60) % 3, np.arange(60))
     spec = emb.make_spec(emb.PointSet(emb.Source(), "digits", "test", 60, 0), "umap", {"n_neighbors": 10})
-    job = emb.MapJob(spec, pts, emb.MapStore(), SlowWarmup())
+    job = emb.map_job(spec, pts, LRUStore(), SlowWarmup()).start()
     time.sleep(0.6)
-    state = job.state()
+    state = emb.map_state(job.snapshot())
     assert state.running and "compiles its numba code" in state.message and "12 s so far" in state.message
     assert 0 < state.fraction < 0.6
     job.stop()
-    assert job.join(5).status == "failed" and job.state().error == "Stopped."
+    state = emb.map_state(job.join(5))
+    assert state.status == "failed" and state.error == "Stopped."
 
 
 def test_umap_warm_up_only_under_a_real_server(monkeypatch):
