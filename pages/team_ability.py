@@ -44,7 +44,10 @@ def progress() -> None:
         item = snap.latest
         done = item.progress if isinstance(item, TeamProgress) else 0.0
         what = f"{item.label} ({item.index}/{item.of}), epoch {item.record.epoch:.0f}" if item is not None else "starting"
-        st.progress(done, text=f"Training {what} · {snap.elapsed:.1f} s")
+        text = f"Training {what}" if not snap.queued else (
+            f"Waiting for a training slot: number {snap.queue_position or '?'} in the queue (this server trains "
+            f"{snap.queue_capacity} model(s) at once, one per core)")
+        st.progress(done, text=f"{text} · {snap.elapsed:.1f} s")
         curves = progress_curves(snap.history)
         if curves:
             st.plotly_chart(team_figures.training_curves(curves, height=260), key="team_live_curve", width="stretch")

@@ -1,16 +1,15 @@
 """The Streamlit side of the team-ability pages: match data, settings, the training job, results.
 
 Match data are read-only and shared (`st.cache_resource`). Training runs as this session's
-`BackgroundJob`; a finished `TeamResult` (frozen, its models only ever read) is also kept in a
-small shared store keyed by (data, settings), so pressing Train again with the same settings —
-in any session — shows the result at once instead of retraining.
+`BackgroundJob` (in the server-wide training queue); a finished `TeamResult` (frozen, its models
+only ever read) is also kept in a small shared `LRUStore` keyed by (data, settings), so pressing
+Train again with the same settings — in any session — shows the result at once instead of retraining.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +19,7 @@ import streamlit as st
 from genviz.core import checkpoints
 from genviz.core.data import data_dir
 from genviz.core.errors import ConfigError, GenvizError
-from genviz.core.jobs import BackgroundJob
+from genviz.core.jobs import BackgroundJob, LRUStore, training_queue
 from genviz.team.matches import (
     CSV_HELP,
     DATASETS,
@@ -32,6 +31,7 @@ from genviz.team.matches import (
     missing_files,
 )
 from genviz.team.training import (
+    TeamProgress,
     TeamResult,
     TeamTrainSettings,
     default_settings,
@@ -39,7 +39,7 @@ from genviz.team.training import (
     save_result,
     train_models,
 )
-from genviz.ui import catalogue, load_checkpoint, session_job, start_job
+from genviz.ui import catalogue, load_checkpoint, start_job
 
 JOB = "team"
 CSV_CHOICE = "csv"
@@ -124,31 +124,10 @@ def settings_widgets(choice: DataChoice, seed: int) -> TeamTrainSettings:
                                   init_scale=defaults.init_scale)
 
 
-class _FinishedResults:
-    """A small thread-safe LRU of finished, read-only results shared by all sessions."""
-
-    def __init__(self, size: int = 8):
-        self._items: OrderedDict[tuple, TeamResult] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key: tuple) -> TeamResult | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-            return self._items.get(key)
-
-    def put(self, key: tuple, result: TeamResult) -> None:
-        with self._lock:
-            self._items[key] = result
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 @st.cache_resource
-def _finished() -> _FinishedResults:
-    return _FinishedResults()
+def _finished() -> LRUStore:
+    """Finished, read-only `TeamResult`s shared by all sessions, keyed by (data, settings)."""
+    return LRUStore(capacity=8)
 
 
 @dataclass
@@ -169,14 +148,19 @@ def start_training(choice: DataChoice, settings: TeamTrainSettings) -> None:
     def run(stop: threading.Event):
         yield from train_models(matches, settings, stop=stop)
 
-    job = BackgroundJob(run, name=JOB, keep_history=5000)
+    job = BackgroundJob(run, name=JOB, keep_history=5000, lane=_curve_of, queue=training_queue())
     st.session_state["team_run"] = TeamRun(key, job)
     start_job(JOB, job)
 
 
+def _curve_of(item) -> str:
+    """History lanes: each model's progress is thinned on its own, so every curve keeps its points."""
+    return item.label if isinstance(item, TeamProgress) else ""
+
+
 def current_run() -> TeamRun | None:
-    run = st.session_state.get("team_run")
-    return run if run is not None and session_job(JOB) is run.job else None
+    """This session's latest run (its job stops with the session; a finished result stays)."""
+    return st.session_state.get("team_run")
 
 
 def finish(run: TeamRun) -> None:
