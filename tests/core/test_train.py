@@ -206,3 +206,37 @@ def test_fused_adam_shortcut_only_on_allowlisted_torch(monkeypatch, caplog):
     assert type(opt) is torch.optim.Adam and opt.param_groups[0]["fused"]
     assert "not in the FusedAdam allowlist" in caplog.text
     optim._notice_once.cache_clear()
+
+
+@pytest.mark.parametrize("kind", ["vae", "dcgan", "classifier"])
+def test_new_run_builds_from_the_users_seed_and_leaves_the_global_rng_alone(kind, digits):
+    from genviz.core.train import new_run
+
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    a = new_run(kind, digits, {}, TrainParams(seed=7))
+    assert torch.equal(torch.random.get_rng_state(), before), "building must not move the server's RNG"
+    b = new_run(kind, digits, {}, TrainParams(seed=7))
+    c = new_run(kind, digits, {}, TrainParams(seed=8))
+    sa, sb, sc = a.model.state_dict(), b.model.state_dict(), c.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert any(not torch.equal(sa[k], sc[k]) for k in sa if sa[k].is_floating_point())
+
+
+def test_save_run_records_the_steps_and_epochs_actually_run(digits, tmp_path):
+    import threading
+
+    from genviz.core import checkpoints
+    from genviz.core.train import new_run, save_run
+
+    run = new_run("ae", digits, {"latent_dim": 4}, TrainParams(epochs=50, batch_size=64, log_every=5))
+    stop = threading.Event()
+    for rec in run.fit(stop=stop):
+        if rec.step >= 10:
+            stop.set()
+    path = save_run(run, tmp_path / "stopped", digits)
+    ckpt = checkpoints.load(path, "cpu")
+    steps = run.curve[-1]["step"]  # the step after the stop request finishes, then fit returns
+    assert ckpt.meta["extra"]["train_steps"] == run.steps == steps == 11
+    assert float(ckpt.meta["epochs"]) == pytest.approx(11 / 23, abs=1e-3)  # 1,437 images / 64 = 23 steps an epoch
+    assert "test_loss" in run.metrics

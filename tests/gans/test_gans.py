@@ -362,3 +362,76 @@ def test_shipped_gans_carry_scores_history_and_time(name):
     assert extra["train_seconds"] > 0 and extra["curve"] and len(extra["progress_steps"]) >= 2
     if name.startswith("dcgan-"):
         assert set(extra["gradient_vanishing"]["curves"]) == {"saturating", "non-saturating"}
+
+
+# --- variants as data ---------------------------------------------------------------------------------
+def test_presets_are_points_on_the_axes_and_explicit_axes_override():
+    from genviz.gans.models import PRESETS
+
+    sn = GANConfig(kind="sngan")
+    assert (sn.objective, sn.conditioning, sn.d_norm) == ("hinge", "none", "spectral")
+    assert GANConfig(kind="cgan").d_takes_labels and GANConfig(kind="acgan").conditional
+    assert not GANConfig(kind="acgan").d_takes_labels
+    custom = GANConfig(kind="dcgan", objective="lsgan", conditioning="projection", d_norm="spectral")
+    assert (custom.objective, custom.conditioning, custom.d_norm) == ("lsgan", "projection", "spectral")
+    assert set(PRESETS) == set(GAN_KINDS)
+
+
+def test_a_config_saved_before_the_axes_loads_with_the_same_behaviour():
+    from genviz.core.config import config_from_dict
+
+    old = {"aux_weight": 1.0, "body": "auto", "d_width": 32, "g_width": 64, "generator_loss": "saturating",
+           "gp_lambda": 10.0, "image_shape": [1, 28, 28], "kind": "dcgan", "latent_dim": 64, "n_classes": 10,
+           "n_critic": 1}
+    cfg = config_from_dict(GANConfig, old)
+    assert (cfg.objective, cfg.conditioning, cfg.d_norm) == ("bce-saturating", "none", "batch")
+    assert config_from_dict(GANConfig, {**old, "kind": "sngan", "generator_loss": "non-saturating"}).objective == "hinge"
+
+
+def test_every_shipped_gan_checkpoint_still_loads():
+    shipped = sorted(checkpoints.SHIPPED_DIR.glob("*gan*.safetensors"))
+    if not shipped:
+        pytest.skip("no shipped GAN checkpoints")
+    for path in shipped:
+        ckpt = checkpoints.load(path, "cpu")
+        assert ckpt.config.objective in objectives.OBJECTIVES, path.name
+
+
+@pytest.mark.parametrize("name", list(objectives.OBJECTIVES))
+def test_each_objective_row_trains_a_few_steps_and_is_consistent(name, digits):
+    obj = objectives.objective(name)
+    real, fake = torch.tensor([2.0, 1.5]), torch.tensor([-2.0, -1.0])
+    # D is better off when it scores real above fake than the other way round
+    assert float(obj.d_loss(real, fake)) < float(obj.d_loss(fake, real))
+    # G's loss falls as D's score of its images rises
+    assert float(obj.g_loss(torch.tensor([1.0]))) < float(obj.g_loss(torch.tensor([-1.0])))
+    assert obj.probability == name.startswith("bce")
+    model = seeded_model(tiny("dcgan", objective=name), 0)
+    recipe = GANRecipe(model.config)
+    assert recipe.optimizers(model, TrainParams(lr=1e-3))["generator"].param_groups[0]["betas"] == obj.betas
+    recs = list(fit(model, recipe, digits_split(digits), TrainParams(max_steps=4, log_every=2, batch_size=32)))
+    assert all(math.isfinite(v) for r in recs for v in r.metrics.values())
+    assert ("gradient_penalty" in recs[-1].metrics) == obj.gradient_penalty
+
+
+def test_projection_discriminator_reads_the_label(digits):
+    model = seeded_model(tiny("dcgan", conditioning="projection", objective="hinge", d_norm="spectral"), 0)
+    x = digits.x_train[:6]
+    with torch.no_grad():
+        a = model.discriminate(x, torch.zeros(6, dtype=torch.long)).logit
+        b = model.discriminate(x, torch.full((6,), 3, dtype=torch.long)).logit
+    assert a.shape == (6,) and not torch.allclose(a, b)  # ⟨embed(y), φ(x)⟩ changes the score
+    with pytest.raises(ConfigError, match="needs the labels"):
+        model.discriminate(x)
+    recs = list(fit(model, GANRecipe(model.config), digits_split(digits), TrainParams(max_steps=3, log_every=3)))
+    assert math.isfinite(recs[-1].metrics["d_loss"])
+
+
+def test_gan_recipe_keeps_no_state_between_runs(digits):
+    """One recipe object trains two models in turn exactly as two fresh recipes would."""
+    params = TrainParams(max_steps=6, log_every=3, batch_size=32)
+    shared = GANRecipe(tiny("wgan-gp", n_critic=2))
+    first = [r.metrics for r in fit(seeded_model(shared.config, 0), shared, digits_split(digits), params)]
+    again = [r.metrics for r in fit(seeded_model(shared.config, 0), shared, digits_split(digits), params)]
+    assert first == again
+    assert not [k for k in vars(shared) if k not in ("config", "objective", "detect_collapse")]
