@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from genviz.core.config import PRECISIONS
-from genviz.core.errors import GenvizError
+from genviz.core.errors import AlreadyExists, GenvizError
 from genviz.embeddings.cli import add_embed_command
 from genviz.team.cli import add_team_command
 
@@ -55,6 +55,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from genviz.core.train import TensorSplit, TrainParams, fit
 
     spec = registry.get(args.kind)
+    try:  # an unwritable or taken --out is refused now, not after the training
+        out = checkpoints.check_save_target(checkpoints.resolve_out(args.out, f"{args.kind}-{args.dataset}"),
+                                            overwrite=args.force)
+    except AlreadyExists as err:
+        raise AlreadyExists(f"{err} Pass --force to replace it, or choose another --out.") from None
     dev = device.pick(args.device)
     device.configure_threads(args.threads)
     values = {p.name: p.default for p in spec.params}
@@ -77,7 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         _progress(f"step {rec.step}/{rec.total_steps} epoch {rec.epoch:.2f} {train} {test} ({rec.examples_per_s:.0f}/s)")
     seconds = time.perf_counter() - start
     metrics = evaluate_model(args.kind, model, config, imgs, seed=params.seed)
-    out = checkpoints.save(args.out, model, config, dataset=args.dataset, metrics=metrics, epochs=params.epochs,
+    out = checkpoints.save(out, model, config, dataset=args.dataset, metrics=metrics, epochs=params.epochs,
                            extra={"train_seconds": round(seconds, 2), "train_params": params.__dict__})
     print(json.dumps({"path": str(out), "kind": args.kind, "dataset": args.dataset, "seconds": round(seconds, 2),
                       "metrics": metrics}))
@@ -104,7 +109,9 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
     from genviz.core import checkpoints
 
     dirs = [Path(d) for d in args.dir] if args.dir else None
-    items = checkpoints.catalogue(dirs)
+    items, skipped = checkpoints.scan(dirs)
+    for s in skipped:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     if args.json:
         print(json.dumps([{"path": str(c.path), "kind": c.kind, "dataset": c.dataset, "metrics": c.metrics,
                            "created": c.created, "shipped": c.shipped} for c in items]))
@@ -155,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a model setting, e.g. --set beta=4")
     p.add_argument("--device", default=None)
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--out", required=True, help="checkpoint path (.safetensors added if missing)")
+    p.add_argument("--out", required=True,
+                   help="checkpoint path (.safetensors added if missing); a folder gets KIND-DATASET.safetensors inside")
+    p.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("evaluate", help="print a checkpoint's held-out metrics as JSON")
@@ -186,8 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[Any], None]] = [add_team_command, add_embed_command]
 
 
+def _remove_stale_temp_files() -> None:
+    """Temporary files of killed saves (ours only, older than 10 minutes) in the folders we save to."""
+    from genviz.core import atomic, paths
+
+    atomic.remove_stale_temp_files([paths.user_checkpoint_dir(), paths.SHIPPED_DIR])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _remove_stale_temp_files()
     try:
         return args.fn(args)
     except GenvizError as err:

@@ -4,7 +4,7 @@ import streamlit as st
 from genviz import ui as backend
 from genviz.core import figures, registry
 from genviz.core.config import PRECISIONS
-from genviz.core.errors import GenvizError
+from genviz.core.errors import AlreadyExists, GenvizError
 from genviz.ui import training
 from genviz.ui.widgets import param_widget
 
@@ -89,13 +89,22 @@ def progress() -> None:
             st.session_state["train_ended_seen"] = True
             st.rerun()  # drop the refresh timer now that the job is over
         with st.form("train_save_form"):
-            name = st.text_input("Checkpoint name", f"{run.kind}-{run.dataset}-mine", key="train_save_name")
+            name = st.text_input("Checkpoint name", training.default_name(run), key="train_save_name")
+            replace = st.checkbox("Replace a saved checkpoint of this name", key="train_save_replace")
             if st.form_submit_button("Save"):
                 try:
-                    path = training.save(run, name)
+                    path = training.save(run, name, overwrite=replace)
                     st.success(f"Saved to {path}; it now appears in every model picker.")
+                except AlreadyExists as err:
+                    st.warning(f"{err} Tick “Replace a saved checkpoint of this name” and save again to "
+                               "overwrite it, or choose another name.")
                 except GenvizError as err:
                     st.error(str(err))
+        if run.unsaved is not None:
+            st.download_button("Download the checkpoint instead", run.unsaved[1], file_name=run.unsaved[0],
+                               key="train_download")
+            st.caption("The trained model stays in this session until you train another: download it, or "
+                       "save it again once there is room.")
     if snap.running:
         st.session_state["train_ended_seen"] = False
 

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from genviz.core import data
+from genviz.core import atomic, data
 
 
 def build_curves(spec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
@@ -30,9 +30,4 @@ def build_curves(spec, device: str, out_dir: Path, log: Callable[[str], None]) -
     record = {"dataset": spec.dataset, "settings": asdict(settings), "points": points,
               "pixel_entropy": round(bce_floor(imgs.x_test), 3), "seconds": round(time.perf_counter() - start, 1),
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    path = Path(out_dir) / f"{spec.name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(path)
-    return path
+    return atomic.atomic_write(Path(out_dir) / f"{spec.name}.json", json.dumps(record, indent=1))

@@ -1,35 +1,42 @@
 """Checkpoints: one `.safetensors` file = weights + a string map of metadata.
 
-Loading never unpickles (safetensors holds raw tensors and a JSON header only). Writes go to
-a temporary file in the same folder, are flushed and fsynced, then `os.replace`d, so a crash
-mid-save leaves the previous file intact. Every way a file can be wrong maps to one sentence.
+Loading never unpickles (safetensors holds raw tensors and a JSON header only). Writes go
+through `core.atomic` (temporary file in the same folder, fsync, `os.replace`), so a crash or a
+full disk mid-save leaves the previous file intact. The catalogue reads headers only (8-byte
+length + a size-capped JSON header, nesting depth checked before parsing), never opens anything
+but regular files, and every way a file can be wrong maps to one sentence.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
+import stat
 import struct
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from genviz.core import paths, registry
+from genviz.core import atomic, paths, registry
 from genviz.core.config import config_from_dict, config_to_json
-from genviz.core.errors import CheckpointError, GenvizError
+from genviz.core.errors import AlreadyExists, CheckpointError, ConfigError, GenvizError, SaveError
 from genviz.core.paths import REPO_ROOT, SHIPPED_DIR, genviz_home  # noqa: F401  (re-exported)
 
 FORMAT = "genviz-checkpoint/1"
 SUFFIX = ".safetensors"
-_MAX_HEADER = 100 * 1024 * 1024
+_MAX_HEADER = 16 * 1024 * 1024  # ours are < 200 KB; the catalogue reads no more than this per file
+_MAX_DEPTH = 32  # JSON nesting allowed in a header or a metadata entry (ours: 4)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}")
+_PICKLE_MARKS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 _EXTRA = "__extra__."  # prefix of stored tensors that are not model weights
 
 
@@ -90,26 +97,7 @@ def _weights_digest(tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary readable file
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def save(
-    path: str | Path,
+def encode(
     model: nn.Module,
     config: Any,
     *,
@@ -119,15 +107,12 @@ def save(
     extra: dict[str, Any] | None = None,
     extra_tensors: dict[str, torch.Tensor] | None = None,
     half: bool = False,
-) -> Path:
-    """Write `model` and its metadata atomically; `half=True` stores floats as fp16 (smaller files).
+) -> bytes:
+    """The bytes of a checkpoint file for `model`; `half=True` stores floats as fp16 (smaller files).
 
     `extra` is any JSON-serialisable record (curves, training time, ...) kept with the weights;
     `extra_tensors` are arrays that are not weights (e.g. the fixed-noise grid at each saved step).
     """
-    path = Path(path)
-    if path.suffix != SUFFIX:
-        path = path.with_name(path.name + SUFFIX)
     tensors = {}
     for k, v in model.state_dict().items():
         v = v.detach().cpu().contiguous()
@@ -149,8 +134,59 @@ def save(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "weights_sha256": _weights_digest(tensors),
     }
-    _atomic_write(path, st_save(tensors, metadata=meta))
-    return path
+    return st_save(tensors, metadata=meta)
+
+
+def with_suffix(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.suffix == SUFFIX else path.with_name(path.name + SUFFIX)
+
+
+def save(path: str | Path, model: nn.Module, config: Any, **kwargs: Any) -> Path:
+    """Write `model` and its metadata atomically to `path` (+ .safetensors); see `encode` for the rest.
+
+    A full disk or a read-only folder raises a SaveError sentence and leaves any old file as it was.
+    """
+    return atomic.atomic_write(with_suffix(path), encode(model, config, **kwargs))
+
+
+def shipped_names() -> set[str]:
+    """Names of the checkpoints that ship with genviz: a user's save may not shadow them."""
+    return {p.stem for p in SHIPPED_DIR.glob(f"*{SUFFIX}")}
+
+
+def resolve_out(out: str | Path, default_stem: str) -> Path:
+    """A CLI `--out`: a folder (existing, or written with a trailing /) gets `default_stem` inside it."""
+    text = str(out)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        return Path(text) / (default_stem + SUFFIX)
+    return with_suffix(text)
+
+
+def check_save_target(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Raise a SaveError sentence unless a checkpoint may be written at `path` (+ .safetensors) now.
+
+    Refuses a shipped name in the user folder (ConfigError), an existing file unless `overwrite`
+    (AlreadyExists), a folder in the way or an unwritable folder; call it before a long run.
+    """
+    path = with_suffix(path)
+    if path.stem in shipped_names() and path.parent.resolve() == user_dir().resolve():
+        raise ConfigError(f"'{path.stem}' is the name of a checkpoint that ships with genviz; choose another name "
+                          "so both stay visible.")
+    if path.is_dir():
+        raise SaveError(f"{path} is a folder; give a file name instead.")
+    if path.exists() and not overwrite:
+        raise AlreadyExists(f"A checkpoint called '{path.stem}' already exists at {path}.")
+    return atomic.check_writable(path)
+
+
+def user_path(name: str, *, overwrite: bool = False) -> Path:
+    """Where the checkpoint `name` goes in the user folder, after checking the name and the target."""
+    name = name.strip().removesuffix(SUFFIX)
+    if not _NAME.fullmatch(name):
+        raise ConfigError("A checkpoint name uses letters, digits, '-', '_' or '.', starts with a letter or "
+                          "digit, and has at most 80 characters.")
+    return check_save_target(user_dir() / (name + SUFFIX), overwrite=overwrite)
 
 
 def _version() -> str:
@@ -159,59 +195,117 @@ def _version() -> str:
     return __version__
 
 
-def _parse_header(raw: bytes) -> Any:
-    """The JSON header of a safetensors byte string, or None when it is not one."""
-    if len(raw) < 8:
-        return None
-    (header_len,) = struct.unpack("<Q", raw[:8])
-    if header_len > _MAX_HEADER or 8 + header_len > len(raw):
-        return None
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_OPEN = np.zeros(256, dtype=np.int8)
+_OPEN[[ord("{"), ord("[")]] = 1
+_OPEN[[ord("}"), ord("]")]] = -1
+
+
+def json_depth(text: bytes) -> int:
+    """The deepest [ / { nesting of JSON text, found without parsing it (string contents skipped)."""
+    skeleton = np.frombuffer(_JSON_STRING.sub(b"", text), dtype=np.uint8)
+    return int(np.cumsum(_OPEN[skeleton], dtype=np.int64).max(initial=0))
+
+
+_BAD = object()
+
+
+def _loads(text: bytes | str) -> Any:
+    """Parsed JSON, or `_BAD` when it is not JSON or nests deeper than `_MAX_DEPTH`."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if json_depth(raw) > _MAX_DEPTH:
+        return _BAD
     try:
-        return json.loads(raw[8 : 8 + header_len])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _BAD
 
 
-def _read_header(path: Path) -> tuple[dict[str, Any], bytes]:
-    """Return (safetensors header dict, whole file bytes) or raise a CheckpointError sentence."""
+def _open_regular(path: Path) -> BinaryIO:
+    """Open `path` for reading if it is a regular file; pipes, devices and folders are never opened."""
     name = path.name
-    if not path.exists():
-        raise CheckpointError(f"No checkpoint at {path}.")
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
-    raw = path.read_bytes()
-    header = _parse_header(raw)
-    if header is None:
-        if raw[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or raw[:4] == b"PK\x03\x04":
-            raise CheckpointError(
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
+        if not stat.S_ISREG(mode):
+            raise CheckpointError(f"{name} is not a regular file (a pipe, socket or device), so genviz does not read it.")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        f = os.fdopen(fd, "rb")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the stat above
+            f.close()
+            raise CheckpointError(f"{name} is not a regular file, so genviz does not read it.")
+        return f
+    except FileNotFoundError:
+        raise CheckpointError(f"No checkpoint at {path}.") from None
+    except OSError as err:
+        raise CheckpointError(f"{name} cannot be read ({err.strerror or err}).") from None
+
+
+def _header_from(f: BinaryIO, name: str) -> dict[str, Any]:
+    """The safetensors header dict at the start of `f` (reads 8 + its length bytes), or a sentence."""
+    size = os.fstat(f.fileno()).st_size
+    head = f.read(8)
+
+    def refuse(reason: str) -> CheckpointError:
+        if head[:2] in _PICKLE_MARKS or head[:4] == b"PK\x03\x04":
+            return CheckpointError(
                 f"{name} is a PyTorch pickle (.pt/.pth) file; genviz does not open pickles because loading "
                 "one can run arbitrary code. Save the weights as .safetensors instead."
             )
-        if len(raw) < 8:
-            raise CheckpointError(f"{name} is empty or truncated ({len(raw)} bytes); it is not a checkpoint.")
-        raise CheckpointError(f"{name} is not a safetensors checkpoint, or it is truncated.")
+        return CheckpointError(reason)
+
+    if len(head) < 8:
+        raise refuse(f"{name} is empty or truncated ({len(head)} bytes); it is not a checkpoint.")
+    (header_len,) = struct.unpack("<Q", head)
+    if header_len > _MAX_HEADER or 8 + header_len > size:
+        raise refuse(f"{name} is not a safetensors checkpoint, or it is truncated.")
+    raw = f.read(header_len)
+    if len(raw) < header_len:
+        raise refuse(f"{name} is not a safetensors checkpoint, or it is truncated.")
+    depth = json_depth(raw)
+    if depth > _MAX_DEPTH:
+        raise CheckpointError(f"{name} has a header nested {depth:,} levels deep; it is not a genviz checkpoint.")
+    header = _loads(raw)
+    if header is _BAD:
+        raise refuse(f"{name} is not a safetensors checkpoint, or it is truncated.")
     if not isinstance(header, dict):
         raise CheckpointError(f"{name} is not a safetensors checkpoint.")
-    return header, raw
+    return header
 
 
-def read_metadata(path: str | Path) -> dict[str, str]:
-    """The metadata map of a genviz checkpoint, checked for our format marker."""
-    path = Path(path)
-    header, _ = _read_header(path)
+def _metadata(header: dict[str, Any], path: Path) -> dict[str, str]:
+    """The header's metadata map, checked to be text → text with our format marker."""
     meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise CheckpointError(f"{path.name} has a damaged metadata map (every entry must be text).")
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} is a safetensors file, but not a genviz checkpoint (no genviz metadata).")
     return meta
 
 
-def _json_field(meta: dict[str, str], key: str, path: Path, default: Any) -> Any:
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata map of a genviz checkpoint, checked for our format marker; reads the header only."""
+    path = Path(path)
+    with _open_regular(path) as f:
+        header = _header_from(f, path.name)
+    return _metadata(header, path)
+
+
+def _json_field(meta: dict[str, str], key: str, path: Path, default: Any, types: type | tuple[type, ...] = object) -> Any:
     if key not in meta:
         return default
-    try:
-        return json.loads(meta[key])
-    except json.JSONDecodeError:
-        raise CheckpointError(f"{path.name} has a damaged '{key}' entry in its metadata.") from None
+    value = _loads(meta[key])
+    if value is _BAD or not isinstance(value, types):
+        raise CheckpointError(f"{path.name} has a damaged '{key}' entry in its metadata.")
+    return value
+
+
+def _metrics(meta: dict[str, str], path: Path) -> dict[str, float]:
+    metrics = _json_field(meta, "metrics", path, {}, dict)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in metrics.values()):
+        raise CheckpointError(f"{path.name} has a damaged 'metrics' entry in its metadata (every metric must be a number).")
+    return metrics
 
 
 def info(path: str | Path, shipped: bool = False) -> CheckpointInfo:
@@ -219,27 +313,37 @@ def info(path: str | Path, shipped: bool = False) -> CheckpointInfo:
     meta = read_metadata(path)
     return CheckpointInfo(
         path=path, kind=meta.get("kind", "?"), dataset=meta.get("dataset", "?"),
-        metrics=_json_field(meta, "metrics", path, {}), created=meta.get("created", ""), shipped=shipped,
+        metrics=_metrics(meta, path), created=meta.get("created", ""), shipped=shipped,
     )
 
 
 def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
     """Load and rebuild a checkpoint's model (in eval mode) on `device`; never unpickles."""
     path = Path(path)
-    header, raw = _read_header(path)
-    meta = header.get("__metadata__") or {}
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name} is a safetensors file, but not a genviz checkpoint (no genviz metadata).")
+    with _open_regular(path) as f:
+        meta = _metadata(_header_from(f, path.name), path)
+        metrics = _metrics(meta, path)
+        f.seek(0)
+        try:
+            raw = f.read()
+        except OSError as err:
+            raise CheckpointError(f"{path.name} cannot be read ({err.strerror or err}).") from None
     try:
         tensors = st_load(raw)
     except SafetensorError as err:
         raise CheckpointError(f"{path.name} is damaged or truncated ({err}).") from None
+    del raw
     if meta.get("weights_sha256") != _weights_digest(tensors):
         raise CheckpointError(f"{path.name} was modified after it was saved (its weights do not match their checksum).")
+    broken = next((k for k, v in tensors.items()
+                   if not k.startswith(_EXTRA) and v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if broken is not None:
+        raise CheckpointError(f"{path.name} has weights that are NaN or infinite ({broken}), so it cannot draw "
+                              "anything; retrain it or pick another checkpoint.")
     kind = meta.get("kind", "")
     try:
         spec = registry.get(kind)
-        config = config_from_dict(spec.config_cls, _json_field(meta, "config", path, {}))
+        config = config_from_dict(spec.config_cls, _json_field(meta, "config", path, {}, dict))
         model = spec.build(config)
     except GenvizError as err:
         raise CheckpointError(f"{path.name} cannot be rebuilt: {err}") from None
@@ -257,23 +361,43 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
     model.to(device).eval()
     rest = {k: v for k, v in meta.items() if k not in ("format", "config", "metrics", "kind", "dataset", "weights_sha256")}
-    for key in ("epochs", "extra"):
-        rest[key] = _json_field(meta, key, path, None)
+    rest["epochs"] = _json_field(meta, "epochs", path, None, (int, float, type(None)))
+    rest["extra"] = _json_field(meta, "extra", path, None, (dict, type(None)))
     return Checkpoint(path=path, kind=kind, config=config, model=model, dataset=meta.get("dataset", "?"),
-                      metrics=_json_field(meta, "metrics", path, {}), meta=rest, extra_tensors=extra_tensors)
+                      metrics=metrics, meta=rest, extra_tensors=extra_tensors)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file the catalogue could not list, and the sentence that says why."""
+
+    path: Path
+    reason: str
+
+
+def scan(dirs: list[Path] | None = None) -> tuple[list[CheckpointInfo], list[Skipped]]:
+    """Every readable genviz checkpoint in the shipped and user folders, and each other file's reason.
+
+    Reads headers only (a few KB per file, however large the file), and never opens a pipe or device.
+    """
+    found, skipped = [], []
+    for folder in dirs if dirs is not None else [SHIPPED_DIR, user_dir()]:
+        folder = Path(folder)
+        try:
+            if not folder.is_dir():
+                continue
+            shipped = folder.resolve() == SHIPPED_DIR.resolve()
+            files = sorted(folder.glob(f"*{SUFFIX}"))
+        except OSError:
+            continue
+        for p in files:
+            try:
+                found.append(info(p, shipped=shipped))
+            except CheckpointError as err:
+                skipped.append(Skipped(p, str(err)))
+    return found, skipped
 
 
 def catalogue(dirs: list[Path] | None = None) -> list[CheckpointInfo]:
     """Every readable genviz checkpoint in the shipped folder and the user folder (bad files skipped)."""
-    found = []
-    for folder in dirs if dirs is not None else [SHIPPED_DIR, user_dir()]:
-        folder = Path(folder)
-        if not folder.is_dir():
-            continue
-        shipped = folder.resolve() == SHIPPED_DIR.resolve()
-        for p in sorted(folder.glob(f"*{SUFFIX}")):
-            try:
-                found.append(info(p, shipped=shipped))
-            except CheckpointError:
-                continue
-    return found
+    return scan(dirs)[0]

@@ -28,3 +28,11 @@ class TrainingDiverged(GenvizError):
 
 class DataFormatError(GenvizError):
     """A user-supplied file (CSV, points) has the wrong columns or values."""
+
+
+class SaveError(GenvizError):
+    """A file cannot be written: full disk, read-only folder, a folder in the way, or a name taken."""
+
+
+class AlreadyExists(SaveError):
+    """A save would replace an existing file that the user has not agreed to replace."""

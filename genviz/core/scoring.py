@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy import linalg
 from torch import Tensor, nn
 
 from genviz.core.errors import CheckpointError
@@ -30,18 +29,30 @@ def frechet_distance(feats_a: Tensor | np.ndarray, feats_b: Tensor | np.ndarray)
     """‖μ_a − μ_b‖² + Tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^½) between Gaussians fitted to two feature sets.
 
     The FID formula (Heusel et al. 2017), here on the project classifier's features instead of
-    Inception's, so values are comparable within genviz only.
+    Inception's, so values are comparable within genviz only. NaN when a feature is not finite.
     """
     a = np.asarray(feats_a.cpu() if isinstance(feats_a, Tensor) else feats_a, dtype=np.float64)
     b = np.asarray(feats_b.cpu() if isinstance(feats_b, Tensor) else feats_b, dtype=np.float64)
+    if len(a) < 2 or len(b) < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("nan")
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    if not np.isfinite(covmean).all():  # near-singular product: regularise as the FID reference code does
-        eps = 1e-6 * np.eye(len(cov_a))
-        covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
-    covmean = covmean.real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    d = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt_product(cov_a, cov_b)
+    return max(0.0, float(d))  # ≥ 0 in exact arithmetic; round-off can leave -1e-14
+
+
+def trace_sqrt_product(cov_a: np.ndarray, cov_b: np.ndarray) -> float:
+    """Tr((Σ_a Σ_b)^½) for covariance (symmetric PSD) matrices, also when they are singular.
+
+    Σ_a Σ_b is similar to the symmetric PSD Σ_a^½ Σ_b Σ_a^½, so the trace is the sum of the square
+    roots of that matrix's eigenvalues. Symmetric eigensolvers stay exact where `scipy.linalg.sqrtm`
+    of the non-symmetric product warns "singular" (collapsed samples, dead ReLU features); round-off
+    eigenvalues below zero are clipped to zero.
+    """
+    w, v = np.linalg.eigh((cov_a + cov_a.T) / 2)
+    root_a = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    m = root_a @ cov_b @ root_a
+    return float(np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0.0, None)).sum())
 
 
 @dataclass(frozen=True)
@@ -52,10 +63,15 @@ class SampleScores:
     frechet_distance: float
 
 
-def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor) -> SampleScores:
-    """Score generated `samples` against `real` images of the same shape with the project classifier."""
+def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor | None,
+                  real_features: Tensor | None = None) -> SampleScores:
+    """Score generated `samples` against `real` images of the same shape with the project classifier.
+
+    A caller that scores many sample sets against one real set passes that set's classifier features
+    once as `real_features` (then `real` may be None).
+    """
     f_fake, p_fake = classifier_features(classifier, samples)
-    f_real, _ = classifier_features(classifier, real)
+    f_real = real_features if real_features is not None else classifier_features(classifier, real)[0]
     counts = torch.bincount(p_fake.argmax(1), minlength=p_fake.shape[1]).cpu()
     covered = int((counts >= max(1, round(0.01 * len(samples)))).sum())
     return SampleScores(

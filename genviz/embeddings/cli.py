@@ -10,7 +10,6 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,9 +43,26 @@ class EmbedRun:
                 "seconds": round(p.seconds, 3), "score_seconds": round(self.score_seconds, 3)}
 
 
+def clamp_note(dataset: str, split: str, n: int, available: int, other_split: str, other_available: int) -> str | None:
+    """The sentence that says `n` points were asked for but fewer are used, or None when none were dropped."""
+    from genviz.embeddings import projections
+
+    used = min(n, available, projections.MAX_POINTS)
+    if used >= n:
+        return None
+    if used < available:
+        return f"a map holds at most {projections.MAX_POINTS:,} points; using {used:,} of the {n:,} asked for."
+    hint = f"; pass --split {other_split} for {min(other_available, projections.MAX_POINTS):,}" \
+        if other_available > available else ""
+    return f"{dataset} {split} split has {available:,} images; using {used:,}{hint}."
+
+
 def load_codes(source: str, dataset: str | None, split: str, n: int, seed: int, code: str = "mean",
-               device: str | None = None):
-    """(name, dataset, codes, labels, indices, classes) for raw pixels or a checkpoint's encoder."""
+               device: str | None = None, note=None):
+    """(name, dataset, codes, labels, indices, classes) for raw pixels or a checkpoint's encoder.
+
+    `note(sentence)` hears when fewer than `n` points exist (the split is smaller, or the map's cap).
+    """
     import torch
 
     from genviz.core import checkpoints, data
@@ -59,6 +75,10 @@ def load_codes(source: str, dataset: str | None, split: str, n: int, seed: int, 
     dataset = dataset or (ckpt.dataset if ckpt is not None else data.DEFAULT)
     imgs = data.load(dataset, dev)
     x, y = (imgs.x_test, imgs.y_test) if split == "test" else (imgs.x_train, imgs.y_train)
+    other_split, other = ("train", imgs.x_train) if split == "test" else ("test", imgs.x_test)
+    message = clamp_note(dataset, split, n, len(x), other_split, len(other))
+    if message and note is not None:
+        note(message)
     labels = y.cpu().numpy()
     idx = projections.stratified_indices(labels, min(n, projections.MAX_POINTS), seed)
     chosen = x[torch.as_tensor(idx, device=x.device)]
@@ -72,7 +92,7 @@ def load_codes(source: str, dataset: str | None, split: str, n: int, seed: int, 
 
 def embed(source: str, *, dataset: str | None = None, method: str = "tsne", n: int = 2000, split: str = "test",
           seed: int = 0, code: str = "mean", device: str | None = None, progress=None, codes_cache: dict | None = None,
-          **params: Any) -> EmbedRun:
+          note=None, **params: Any) -> EmbedRun:
     """Make one map and score it. `codes_cache` (a dict) reuses codes across calls with the same points."""
     from genviz.core.config import check_choice
     from genviz.embeddings import metrics as embedding_metrics
@@ -82,7 +102,7 @@ def embed(source: str, *, dataset: str | None = None, method: str = "tsne", n: i
     key = (source, dataset, split, n, seed, code)
     loaded = codes_cache.get(key) if codes_cache is not None else None
     if loaded is None:
-        loaded = load_codes(source, dataset, split, n, seed, code, device)
+        loaded = load_codes(source, dataset, split, n, seed, code, device, note=note)
         if codes_cache is not None:
             codes_cache[key] = loaded
     name, dataset, codes, labels, idx, classes = loaded
@@ -95,10 +115,12 @@ def embed(source: str, *, dataset: str | None = None, method: str = "tsne", n: i
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from genviz.core import device
+    from genviz.core import atomic, device
     from genviz.embeddings import projections
 
     device.configure_threads(args.threads)
+    if args.out:
+        atomic.check_writable(args.out)  # before the projection, which can take minutes
     params = {k: getattr(args, k) for k in ("perplexity", "iterations", "init", "engine", "n_neighbors", "min_dist",
                                                                       "epochs")
               if getattr(args, k) is not None}
@@ -110,12 +132,12 @@ def cmd_embed(args: argparse.Namespace) -> int:
             print(f"{fraction:4.0%} {message}", file=sys.stderr, flush=True)
 
     run = embed(args.source, dataset=args.dataset, method=args.method, n=args.n, split=args.split, seed=args.seed,
-                code=args.code, device=args.device, progress=progress, **params)
+                code=args.code, device=args.device, progress=progress,
+                note=lambda s: print(f"note: {s}", file=sys.stderr, flush=True), **params)
     summary = run.summary()
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(projections.map_csv(run.projection.pair(0, 1), run.labels, run.indices, run.classes))
+        out = atomic.atomic_write(args.out, projections.map_csv(run.projection.pair(0, 1), run.labels, run.indices,
+                                                                 run.classes))
         summary["out"] = str(out)
     print(json.dumps(summary))
     return 0

@@ -306,6 +306,8 @@ def game_roster(name: str, root: Path | None = None) -> Roster:
 
 # --- the user's CSV ---------------------------------------------------------------------------
 
+MAX_CSV_ROWS = 200_000  # matches read from a user's CSV; each row costs ~1 KB while it is parsed
+MAX_CSV_BYTES = 50 * 1024 * 1024
 CSV_HELP = ("Expected columns: team1_1 … team1_K, team2_1 … team2_K (one hero or player per cell, both teams of "
             "the same size K), winner (1 or 2), and optionally split (train or test).")
 
@@ -351,6 +353,12 @@ def _roster_lookup(roster: Roster) -> dict[str, int]:
     return lookup
 
 
+def _check_csv_size(size: int) -> None:
+    if size > MAX_CSV_BYTES:
+        raise DataFormatError(f"The CSV is {size / 2**20:,.0f} MB; genviz reads at most {MAX_CSV_BYTES // 2**20} MB "
+                              f"({MAX_CSV_ROWS:,} matches). Keep a sample of the rows.")
+
+
 def load_csv(source: str | Path | bytes, *, roster: Roster | None = None, name: str = "csv",
              test_fraction: float = 0.2, seed: int = 0, min_matches: int = 10) -> Matches:
     """Read a user's CSV of matches (see `CSV_HELP`), all or nothing.
@@ -360,6 +368,7 @@ def load_csv(source: str | Path | bytes, *, roster: Roster | None = None, name: 
     column a seeded `test_fraction` of the rows is held out.
     """
     if isinstance(source, (bytes, bytearray)):
+        _check_csv_size(len(source))
         try:
             text = bytes(source).decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -368,10 +377,15 @@ def load_csv(source: str | Path | bytes, *, roster: Roster | None = None, name: 
         path = Path(source)
         if not path.is_file():
             raise DataFormatError(f"No CSV file at {path}.")
+        _check_csv_size(path.stat().st_size)
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise DataFormatError(f"{path.name} is not UTF-8 text. {CSV_HELP}") from None
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines > MAX_CSV_ROWS + 1:
+        raise DataFormatError(f"The CSV has {lines - 1:,} rows; genviz reads at most {MAX_CSV_ROWS:,} matches. "
+                              f"Keep a sample of them (e.g. the first {MAX_CSV_ROWS:,} after the header).")
     try:
         rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
     except csv.Error as err:

@@ -24,6 +24,14 @@ def _configure_once() -> int:
     return devices.configure_threads()
 
 
+@st.cache_resource(show_spinner=False)
+def _remove_stale_temp_files_once() -> int:
+    """Once per server: delete our own temporary files left by killed saves (older than 10 minutes)."""
+    from genviz.core import atomic, paths
+
+    return len(atomic.remove_stale_temp_files([paths.user_checkpoint_dir(), paths.SHIPPED_DIR]))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the sidebar chose: dataset name, device and seed."""
@@ -69,6 +77,7 @@ def sidebar() -> Settings:
     """Draw the shared sidebar controls (mirrored in the URL) and return their values."""
     _through_app_py()
     _configure_once()
+    _remove_stale_temp_files_once()
     names = list(data.DATASETS)
     device_names = devices.available()
     for key, options, fallback in (("dataset", names, data.DEFAULT), ("device", device_names, device_names[0]),
@@ -205,8 +214,6 @@ def training_slots() -> tuple[int, int, int]:
     """The server-wide cap on jobs that train: (slots, jobs training now, jobs waiting)."""
     queue = training_queue()
     return (queue.capacity, *queue.counts())
-
-
 
 
 def show_error(fn: Callable[[], Any]) -> Any:

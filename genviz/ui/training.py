@@ -1,7 +1,7 @@
 """The Train page's session job: build a model from widget values, train it in a thread, save it."""
 from __future__ import annotations
 
-import re
+import secrets
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,9 +10,9 @@ from typing import Any
 import streamlit as st
 from torch import Tensor, nn
 
-from genviz.core import checkpoints, registry, snapshots
+from genviz.core import atomic, checkpoints, registry, snapshots
 from genviz.core.data import ImageData, fixed_examples
-from genviz.core.errors import ConfigError
+from genviz.core.errors import AlreadyExists, ConfigError, SaveError
 from genviz.core.evaluation import evaluate_model
 from genviz.core.jobs import BackgroundJob, Previews, training_queue
 from genviz.core.train import TensorSplit, TrainParams, TrainRecord, fit
@@ -50,6 +50,7 @@ class TrainingRun:
     data: ImageData
     job: BackgroundJob
     saved_to: Path | None = None
+    unsaved: tuple[str, bytes] | None = None  # (file name, checkpoint bytes) after a failed save: offered as a download
 
 
 def start(settings: Settings, kind: str, values: dict[str, Any], train_values: dict[str, Any]) -> TrainingRun:
@@ -88,14 +89,38 @@ def progress_grids(history) -> tuple[list[int], Tensor | None]:
     return steps, snapshots.grids_to_uint8(grids)
 
 
-def save(training: TrainingRun, name: str) -> Path:
-    """Save the finished (or stopped) model under the user's checkpoint folder; refreshes pickers."""
+def default_name(training: TrainingRun) -> str:
+    """`{kind}-{dataset}-<tag>`, the tag random per session, so sessions on one server do not share names."""
+    tag = st.session_state.setdefault("train_name_tag", secrets.token_hex(2))
+    return f"{training.kind}-{training.dataset}-{tag}"
+
+
+def save(training: TrainingRun, name: str, *, overwrite: bool = False) -> Path:
+    """Save the finished (or stopped) model under the user's checkpoint folder; refreshes pickers.
+
+    Refuses a bad or shipped name, and an existing checkpoint unless `overwrite` (AlreadyExists).
+    When the disk or folder refuses the write, `training.unsaved` keeps the file's bytes for a
+    download and the SaveError sentence is raised; the trained model stays in this session.
+    """
     if training.job.snapshot().running:
         raise ConfigError("Stop the training (or let it finish) before saving.")
-    name = name.strip()
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}", name):
-        raise ConfigError("A checkpoint name uses letters, digits, '-', '_' or '.', starts with a letter or "
-                          "digit, and has at most 80 characters.")
+    payload = None
+    try:
+        path = checkpoints.user_path(name, overwrite=overwrite)
+        payload = _checkpoint_bytes(training)
+        atomic.atomic_write(path, payload)
+    except AlreadyExists:
+        raise
+    except SaveError:
+        file_name = name.strip().removesuffix(checkpoints.SUFFIX) + checkpoints.SUFFIX
+        training.unsaved = (file_name, payload if payload is not None else _checkpoint_bytes(training))
+        raise
+    training.saved_to, training.unsaved = path, None
+    catalogue.clear()
+    return path
+
+
+def _checkpoint_bytes(training: TrainingRun) -> bytes:
     snap = training.job.snapshot()
     metrics = evaluate_model(training.kind, training.model, training.config, training.data, seed=training.params.seed)
     last = snap.latest
@@ -108,10 +133,7 @@ def save(training: TrainingRun, name: str) -> Path:
         steps, grids = progress_grids(snap.history)
         if grids is not None:
             extra["progress_steps"], tensors["progress_grids"] = steps, grids
-    path = checkpoints.save(
-        checkpoints.user_dir() / name, training.model, training.config, dataset=training.dataset, metrics=metrics,
+    return checkpoints.encode(
+        training.model, training.config, dataset=training.dataset, metrics=metrics,
         epochs=round(last.epoch, 3) if last else 0, extra=extra, extra_tensors=tensors,
     )
-    training.saved_to = path
-    catalogue.clear()
-    return path

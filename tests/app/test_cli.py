@@ -63,3 +63,115 @@ def test_evaluate_a_team_checkpoint_uses_its_match_data(capsys, shared_data, mon
     assert main(["evaluate", str(path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == "team" and 0.78 < out["test_accuracy"] <= 1.0
+
+
+# --- issue 15: crafted files, save errors, names, temp files ------------------------------------------------
+
+def _tiny_checkpoint(path, **meta):
+    from genviz.autoencoders.models import AEConfig, Autoencoder
+    from genviz.core import checkpoints
+
+    config = AEConfig(latent_dim=3, hidden=(16,))
+    return checkpoints.save(path, Autoencoder(config), config, dataset="digits", **meta)
+
+
+def test_checkpoints_lists_good_files_and_gives_each_bad_one_a_sentence(tmp_path, capsys):
+    import os
+    import struct
+
+    good = _tiny_checkpoint(tmp_path / "good", metrics={"test_loss": 1.0})
+    raw = good.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    for name, metrics in (("deep", "[" * 100_000 + "]" * 100_000), ("listed", "[1, 2]")):
+        header["__metadata__"]["metrics"] = metrics
+        new = json.dumps(header).encode()
+        new += b" " * ((8 - len(new) % 8) % 8)
+        (tmp_path / f"{name}.safetensors").write_bytes(struct.pack("<Q", len(new)) + new + raw[8 + n :])
+    os.mkfifo(tmp_path / "fifo.safetensors")
+    for flags in ([], ["--json"]):
+        assert main(["checkpoints", "--dir", str(tmp_path), *flags]) == 0
+        captured = capsys.readouterr()
+        assert "good.safetensors" in captured.out and "deep" not in captured.out
+        lines = captured.err.splitlines()
+        assert len(lines) == 3 and all(line.startswith("skipped ") for line in lines), lines
+        assert "Traceback" not in captured.err
+
+
+def test_evaluate_refuses_nan_weights_in_one_sentence(tmp_path, capsys):
+    import torch
+
+    from genviz.autoencoders.models import AEConfig, Autoencoder
+    from genviz.core import checkpoints
+
+    config = AEConfig(latent_dim=3, hidden=(16,))
+    model = Autoencoder(config)
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    path = checkpoints.save(tmp_path / "nan", model, config, dataset="digits")
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "NaN or infinite" in err and err.count("\n") == 1
+
+
+TRAIN = ["train", "ae", "--max-steps", "2", "--latent", "2", "--set", "hidden=16"]
+
+
+def test_train_refuses_a_taken_or_unwritable_out_before_training(tmp_path, capsys):
+    taken = _tiny_checkpoint(tmp_path / "taken")
+    before = taken.read_bytes()
+    assert main([*TRAIN, "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err and "step" not in err and err.count("\n") == 1
+    assert taken.read_bytes() == before
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert main([*TRAIN, "--out", str(locked / "m")]) == 2
+    finally:
+        locked.chmod(0o755)
+    err = capsys.readouterr().err
+    assert "may not write to" in err and "step" not in err and err.count("\n") == 1
+    (tmp_path / "dir.safetensors").mkdir()
+    assert main([*TRAIN, "--out", str(tmp_path / "dir.safetensors")]) == 0, "an existing folder gets a file inside"
+    assert json.loads(capsys.readouterr().out)["path"] == str(tmp_path / "dir.safetensors" / "ae-digits.safetensors")
+    assert main([*TRAIN, "--out", str(taken), "--force"]) == 0
+    assert taken.read_bytes() != before
+
+
+def test_train_out_with_a_trailing_slash_writes_inside_the_new_folder(tmp_path, capsys):
+    assert main([*TRAIN, "--out", f"{tmp_path}/newdir/"]) == 0
+    assert json.loads(capsys.readouterr().out)["path"] == str(tmp_path / "newdir" / "ae-digits.safetensors")
+    assert not (tmp_path / "newdir.safetensors").exists()
+
+
+def test_train_on_a_full_disk_is_one_sentence(tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    def full_disk(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write", full_disk)
+        assert main([*TRAIN, "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("error: There is no space left") and not any("Traceback" in e for e in err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_removes_stale_temp_files_of_killed_saves(capsys):
+    import os
+    import time
+
+    from genviz.core import checkpoints
+
+    folder = checkpoints.user_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stale, fresh = folder / ".m.safetensors.a1b2c3d4.tmp", folder / ".m.safetensors.e5f6a7b8.tmp"
+    for p in (stale, fresh):
+        p.write_bytes(b"partial")
+    os.utime(stale, (time.time() - 3600,) * 2)
+    assert main(["checkpoints", "--dir", str(folder)]) == 0
+    assert not stale.exists() and fresh.exists()

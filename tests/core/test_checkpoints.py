@@ -160,3 +160,190 @@ def test_header_length_that_looks_like_a_pickle_opcode_still_loads(tmp_path, mod
     else:
         pytest.skip("could not craft the header length")
     assert checkpoints.load(path).meta["extra"]["pad"] == "x" * k
+
+
+# --- crafted files: one sentence each, and the rest of the list still works (issue 15) ----------------------
+
+def _write_header(path, header: dict, body: bytes = b"") -> None:
+    new = json.dumps(header).encode()
+    new += b" " * ((8 - len(new) % 8) % 8)
+    path.write_bytes(struct.pack("<Q", len(new)) + new + body)
+
+
+@pytest.fixture()
+def saved(tmp_path, model_and_config):
+    model, config = model_and_config
+    return checkpoints.save(tmp_path / "good", model, config, dataset="digits", metrics={"test_loss": 1.0})
+
+
+def test_deeply_nested_metadata_is_refused_before_parsing(tmp_path, saved):
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep-meta.safetensors").write_bytes(saved.read_bytes())
+    _rewrite_metadata(tmp_path / "deep-meta.safetensors", metrics=deep)
+    raw = ('{"__metadata__": {"format": "genviz-checkpoint/1"}, "x": ' + deep + "}").encode()
+    (tmp_path / "deep-header.safetensors").write_bytes(struct.pack("<Q", len(raw)) + raw)
+    for name, message in (("deep-meta", "damaged 'metrics'"), ("deep-header", "nested 100,001 levels")):
+        with pytest.raises(CheckpointError, match=message):
+            checkpoints.load(tmp_path / f"{name}.safetensors")
+    items, skipped = checkpoints.scan([tmp_path])
+    assert [i.name for i in items] == ["good"]
+    assert sorted(s.path.stem for s in skipped) == ["deep-header", "deep-meta"]
+
+
+@pytest.mark.parametrize("entry, value", [
+    ("metrics", "[1, 2]"), ("metrics", '{"fid": "high"}'), ("extra", "[1]"), ("config", '"ae"'), ("epochs", "{}"),
+])
+def test_metadata_entries_of_the_wrong_type_get_one_sentence(tmp_path, saved, entry, value):
+    _rewrite_metadata(saved, **{entry: value})
+    with pytest.raises(CheckpointError, match=f"damaged '{entry}'"):
+        checkpoints.load(saved)
+    if entry == "metrics":
+        items, skipped = checkpoints.scan([tmp_path])
+        assert not items and "damaged 'metrics'" in skipped[0].reason
+
+
+def test_metadata_that_is_not_a_text_map_is_refused(tmp_path, saved):
+    raw = saved.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    header["__metadata__"]["metrics"] = {"a": 1}
+    _write_header(saved, header, raw[8 + n :])
+    with pytest.raises(CheckpointError, match="damaged metadata map"):
+        checkpoints.info(saved)
+
+
+def test_a_fifo_is_skipped_without_being_opened(tmp_path, saved):
+    import threading
+
+    os.mkfifo(tmp_path / "pipe.safetensors")
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(scan=checkpoints.scan([tmp_path])), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "listing a folder with a FIFO in it hangs"
+    items, skipped = result["scan"]
+    assert [i.name for i in items] == ["good"]
+    assert [s.path.name for s in skipped] == ["pipe.safetensors"] and "not a regular file" in skipped[0].reason
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        checkpoints.load(tmp_path / "pipe.safetensors")
+
+
+def test_nan_weights_are_refused_at_load(tmp_path, model_and_config):
+    model, config = model_and_config
+    with torch.no_grad():
+        next(model.parameters())[0, 0] = float("inf")
+        list(model.parameters())[-1][0] = float("nan")
+    path = checkpoints.save(tmp_path / "nan", model, config, dataset="digits")
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        checkpoints.load(path)
+
+
+def test_the_catalogue_reads_headers_only(tmp_path, saved):
+    """A 500 MB file (sparse here) used to be read whole by the listing: +500 MB peak RSS."""
+    big = tmp_path / "big.safetensors"
+    big.write_bytes(saved.read_bytes())
+    os.truncate(big, 500 * 2**20)
+    code = ("import resource, sys; from pathlib import Path; from genviz.core import checkpoints as c; "
+            "b = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; items = c.catalogue([Path(sys.argv[1])]); "
+            "print(len(items), (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - b) // 1024)")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                         cwd=checkpoints.REPO_ROOT).stdout.split()
+    assert out[0] == "2" and int(out[1]) < 50, f"listing added {out[1]} MB of peak RSS"
+
+
+def test_json_depth_skips_strings():
+    assert checkpoints.json_depth(b'{"a": "[[[{", "b": [[1, {"c": "\\"["}]]}') == 4
+    assert checkpoints.json_depth(b"[" * 1000 + b"]" * 1000) == 1000
+
+
+# --- saving: one atomic writer, sentences instead of tracebacks, names ------------------------------------
+
+def test_full_disk_during_save_is_a_sentence_and_keeps_the_old_file(tmp_path, model_and_config, monkeypatch):
+    import errno
+
+    from genviz.core.errors import SaveError
+
+    model, config = model_and_config
+    path = checkpoints.save(tmp_path / "m", model, config, dataset="digits", metrics={"v": 1})
+    before = path.read_bytes()
+    real_write = os.write
+
+    def full_disk(fd, data):
+        real_write(fd, bytes(data[:4096]))  # some bytes land, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write", full_disk)
+        with pytest.raises(SaveError, match="no space left"):
+            checkpoints.save(path, model, config, dataset="digits", metrics={"v": 2})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"], "no temp file may be left behind"
+
+
+def test_read_only_folder_or_a_folder_in_the_way_is_a_sentence(tmp_path, model_and_config):
+    from genviz.core.errors import SaveError
+
+    model, config = model_and_config
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(SaveError, match="may not write to"):
+            checkpoints.save(locked / "m", model, config, dataset="digits")
+    finally:
+        locked.chmod(0o755)
+    (tmp_path / "dir.safetensors").mkdir()
+    with pytest.raises(SaveError, match="is a folder"):
+        checkpoints.save(tmp_path / "dir", model, config, dataset="digits")
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    from genviz.core import atomic
+
+    umask = os.umask(0o027)
+    try:
+        path = atomic.atomic_write(tmp_path / "x.csv", "a,b\n")
+    finally:
+        os.umask(umask)
+    assert path.read_text() == "a,b\n" and path.stat().st_mode & 0o777 == 0o640
+
+
+def test_user_names_refuse_shipped_and_existing_names(model_and_config):
+    from genviz.core.errors import AlreadyExists, ConfigError
+
+    model, config = model_and_config
+    with pytest.raises(ConfigError, match="ships with genviz"):
+        checkpoints.user_path("ae-digits")
+    with pytest.raises(ConfigError, match="letters, digits"):
+        checkpoints.user_path("../escape")
+    path = checkpoints.save(checkpoints.user_path("mine"), model, config, dataset="digits")
+    with pytest.raises(AlreadyExists, match="already exists"):
+        checkpoints.user_path("mine")
+    assert checkpoints.user_path("mine", overwrite=True) == path
+
+
+def test_resolve_out_puts_a_folder_name_inside_the_folder(tmp_path):
+    assert checkpoints.resolve_out(f"{tmp_path}/new/", "ae-digits") == tmp_path / "new" / "ae-digits.safetensors"
+    assert checkpoints.resolve_out(tmp_path, "ae-digits") == tmp_path / "ae-digits.safetensors"
+    assert checkpoints.resolve_out(tmp_path / "m", "x") == tmp_path / "m.safetensors"
+
+
+def test_stale_temp_files_of_our_pattern_are_removed(tmp_path):
+    import time
+
+    from genviz.core import atomic
+
+    old = time.time() - 3600
+    ours = [tmp_path / ".m.safetensors.a1b2c3d4.tmp", tmp_path / ".map.csv.x_9kq2zz.tmp"]
+    fresh = tmp_path / ".m.safetensors.0badf00d.tmp"
+    theirs = [tmp_path / ".notes.tmp", tmp_path / "m.safetensors.a1b2c3d4.tmp", tmp_path / ".m.a1b2c3d4.tmp.bak"]
+    for p in [*ours, fresh, *theirs]:
+        p.write_bytes(b"x")
+        if p is not fresh:
+            os.utime(p, (old, old))
+    (tmp_path / ".dir.a1b2c3d4.tmp").mkdir()
+    assert sorted(atomic.remove_stale_temp_files([tmp_path, tmp_path / "missing"])) == sorted(ours)
+    assert all(p.exists() for p in [fresh, *theirs]) and (tmp_path / ".dir.a1b2c3d4.tmp").is_dir()

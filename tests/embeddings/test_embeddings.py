@@ -318,3 +318,51 @@ def test_mnist_pixels_pca_is_near_the_published_anchor(mnist):
 
 def test_errors_are_genviz_errors():
     assert issubclass(ConfigError, GenvizError) and issubclass(CheckpointError, GenvizError)
+
+
+def test_cli_embed_out_is_atomic_on_a_full_disk(tmp_path, capsys, monkeypatch):
+    """Before: the old map.csv was replaced by a truncated file when the disk filled up."""
+    import errno
+    import os
+
+    from genviz.cli import main
+
+    out = tmp_path / "map.csv"
+    out.write_text("the previous map\n")
+    real_write = os.write
+
+    def full_disk(fd, data):
+        real_write(fd, bytes(data[:100]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write", full_disk)
+        assert main(["embed", "pixels", "--dataset", "digits", "--method", "pca", "--n", "100", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "no space left" in err and "Traceback" not in err
+    assert out.read_text() == "the previous map\n" and [p.name for p in tmp_path.iterdir()] == ["map.csv"]
+
+
+def test_cli_embed_out_into_a_read_only_folder_fails_before_projecting(tmp_path, capsys):
+    from genviz.cli import main
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert main(["embed", "pixels", "--method", "tsne", "--n", "100", "--out", str(locked / "map.csv")]) == 2
+    finally:
+        locked.chmod(0o755)
+    err = capsys.readouterr().err
+    assert "may not write to" in err and err.count("\n") == 1
+
+
+def test_cli_embed_says_when_the_split_has_fewer_points_than_asked(capsys):
+    from genviz.cli import main
+
+    assert main(["embed", "pixels", "--dataset", "digits", "--method", "pca", "--n", "5000"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["n"] == 360
+    assert "note: digits test split has 360 images; using 360; pass --split train for 1,437." in captured.err
+    assert main(["embed", "pixels", "--dataset", "digits", "--method", "pca", "--n", "300"]) == 0
+    assert "note:" not in capsys.readouterr().err
