@@ -232,7 +232,7 @@ def run() -> list[dict]:
 
 def _run() -> list[dict]:
     from genviz.core import data
-    from genviz.core.train import step_dtype
+    from genviz.core.optim import step_dtype
 
     machine = f"{THREADS} torch thread(s) on 2 CPU cores"
     dtype = step_dtype(torch.device("cpu"), "auto")

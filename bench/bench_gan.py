@@ -148,7 +148,7 @@ def _budget_rows() -> list[dict]:
     rows = []
     note = (f"budget {BUDGET:.0f} s each (GENVIZ_BENCH_GAN_SECONDS; the issue asks 600 s), batch 64, Adam 2e-4, "
             f"same G/D modules and init, {torch.get_num_threads()} torch threads, one run")
-    from genviz.core.train import step_dtype
+    from genviz.core.optim import step_dtype
 
     arith = "bf16 mixed precision" if step_dtype(torch.device("cpu"), "auto") else "fp32"
     for name, run in ((f"genviz trainer (on-device tensors, index batches, {arith}, fused Adam)", lambda: _genviz_run(imgs, BUDGET)),

@@ -51,8 +51,7 @@ def _parse_sets(spec, items: list[str]) -> dict[str, Any]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from genviz.core import checkpoints, data, device, registry
-    from genviz.core.evaluation import evaluate_model
-    from genviz.core.train import TensorSplit, TrainParams, fit
+    from genviz.core.train import TrainParams, new_run, save_run
 
     spec = registry.get(args.kind)
     try:  # an unwritable or taken --out is refused now, not after the training
@@ -72,19 +71,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             train_values[key] = getattr(args, key)
     params = TrainParams(**train_values)  # validated before anything is allocated
     imgs = data.load(args.dataset, dev)
-    config = spec.make_config(imgs.image_shape, imgs.n_classes, **values)
-    model = spec.build(config).to(dev)
-    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
-    start = time.perf_counter()
-    for rec in fit(model, spec.recipe(config), split, params):
+    run = new_run(args.kind, imgs, values, params, dev)
+    for rec in run.fit():
         test = " ".join(f"test_{k}={v:.4g}" for k, v in rec.test_metrics.items())
         train = " ".join(f"{k}={v:.4g}" for k, v in rec.metrics.items())
         _progress(f"step {rec.step}/{rec.total_steps} epoch {rec.epoch:.2f} {train} {test} ({rec.examples_per_s:.0f}/s)")
-    seconds = time.perf_counter() - start
-    metrics = evaluate_model(args.kind, model, config, imgs, seed=params.seed)
-    out = checkpoints.save(out, model, config, dataset=args.dataset, metrics=metrics, epochs=params.epochs,
-                           extra={"train_seconds": round(seconds, 2), "train_params": params.__dict__})
-    print(json.dumps({"path": str(out), "kind": args.kind, "dataset": args.dataset, "seconds": round(seconds, 2),
+    out = save_run(run, out, imgs)
+    seconds, metrics = round(run.seconds, 2), run.metrics
+    print(json.dumps({"path": str(out), "kind": args.kind, "dataset": args.dataset, "seconds": seconds,
                       "metrics": metrics}))
     return 0
 

@@ -66,35 +66,32 @@ def _autoencoder_entries() -> list[PretrainSpec]:
     plus the bottleneck curves (checkpoints/ae-curves-<dataset>.json). About 9 MB in all, fp16."""
     from genviz.autoencoders.pretrained import build_curves
 
-    def ae(name: str, kind: str, dataset: str, config: dict, train: dict) -> PretrainSpec:
-        return PretrainSpec(name, kind, dataset, config, train)
-
     digits = {"epochs": 150, "batch_size": 64, "lr": 2e-3}
     mnist = {"epochs": 20, "batch_size": 128, "lr": 1e-3}
     mnist_short = {"epochs": 12, "batch_size": 128, "lr": 1e-3}
     d16, d2 = {"latent_dim": 16, "hidden": 128}, {"latent_dim": 2, "hidden": 128}
     m256 = {"hidden": 256}
     return [
-        ae("ae-digits", "ae", "digits", d16, digits),
-        ae("dae-digits", "dae", "digits", {**d16, "noise_std": 0.4}, digits),
-        ae("sae-l1-digits", "sae-l1", "digits", {"latent_dim": 32, "hidden": 128, "sparsity_weight": 0.1}, digits),
-        ae("sae-kl-digits", "sae-kl", "digits", {"latent_dim": 32, "hidden": 128, "sparsity_weight": 1.0, "rho": 0.05},
+        PretrainSpec("ae-digits", "ae", "digits", d16, digits),
+        PretrainSpec("dae-digits", "dae", "digits", {**d16, "noise_std": 0.4}, digits),
+        PretrainSpec("sae-l1-digits", "sae-l1", "digits", {"latent_dim": 32, "hidden": 128, "sparsity_weight": 0.1}, digits),
+        PretrainSpec("sae-kl-digits", "sae-kl", "digits", {"latent_dim": 32, "hidden": 128, "sparsity_weight": 1.0, "rho": 0.05},
            digits),
-        ae("vae-digits", "vae", "digits", d16, digits),
-        ae("aae-digits", "aae", "digits", d16, digits),
-        ae("ae-digits-2d", "ae", "digits", d2, digits),
-        ae("vae-digits-2d", "vae", "digits", d2, digits),
-        ae("aae-digits-2d", "aae", "digits", {**d2, "prior": "mixture"}, digits),
-        ae("ae-mnist", "ae", "mnist", {"latent_dim": 20, "hidden": 400}, mnist),
-        ae("vae-mnist", "vae", "mnist", {"latent_dim": 20, "hidden": 400}, mnist),
-        ae("dae-mnist", "dae", "mnist", {**m256, "latent_dim": 32, "noise_std": 0.5}, mnist_short),
-        ae("sae-l1-mnist", "sae-l1", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 0.1}, mnist_short),
-        ae("sae-kl-mnist", "sae-kl", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 5.0, "rho": 0.05},
+        PretrainSpec("vae-digits", "vae", "digits", d16, digits),
+        PretrainSpec("aae-digits", "aae", "digits", d16, digits),
+        PretrainSpec("ae-digits-2d", "ae", "digits", d2, digits),
+        PretrainSpec("vae-digits-2d", "vae", "digits", d2, digits),
+        PretrainSpec("aae-digits-2d", "aae", "digits", {**d2, "prior": "mixture"}, digits),
+        PretrainSpec("ae-mnist", "ae", "mnist", {"latent_dim": 20, "hidden": 400}, mnist),
+        PretrainSpec("vae-mnist", "vae", "mnist", {"latent_dim": 20, "hidden": 400}, mnist),
+        PretrainSpec("dae-mnist", "dae", "mnist", {**m256, "latent_dim": 32, "noise_std": 0.5}, mnist_short),
+        PretrainSpec("sae-l1-mnist", "sae-l1", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 0.1}, mnist_short),
+        PretrainSpec("sae-kl-mnist", "sae-kl", "mnist", {**m256, "latent_dim": 64, "sparsity_weight": 5.0, "rho": 0.05},
            mnist_short),
-        ae("aae-mnist", "aae", "mnist", {**m256, "latent_dim": 8}, mnist_short),
-        ae("ae-mnist-2d", "ae", "mnist", {**m256, "latent_dim": 2}, mnist_short),
-        ae("vae-mnist-2d", "vae", "mnist", {**m256, "latent_dim": 2}, mnist_short),
-        ae("aae-mnist-2d", "aae", "mnist", {**m256, "latent_dim": 2, "prior": "mixture"}, mnist_short),
+        PretrainSpec("aae-mnist", "aae", "mnist", {**m256, "latent_dim": 8}, mnist_short),
+        PretrainSpec("ae-mnist-2d", "ae", "mnist", {**m256, "latent_dim": 2}, mnist_short),
+        PretrainSpec("vae-mnist-2d", "vae", "mnist", {**m256, "latent_dim": 2}, mnist_short),
+        PretrainSpec("aae-mnist-2d", "aae", "mnist", {**m256, "latent_dim": 2, "prior": "mixture"}, mnist_short),
         PretrainSpec("ae-curves-digits", "ae", "digits", {}, custom=build_curves),
         PretrainSpec("ae-curves-mnist", "ae", "mnist", {
             "latent_sizes": [1, 2, 4, 8, 16, 32, 64], "train_sizes": [100, 300, 1000, 3000, 10000, 60000],

@@ -32,7 +32,7 @@ if models and imgs is not None:
     n = c3.slider("Images", 4, 16, 8, key="dn_n")
     result = backend.show_error(lambda: ae_backend.denoise(models, imgs, noise, min(level, high), n, settings.seed))
     if result is not None:
-        rows = ae_backend.stack_rows([result.clean, result.noisy, *result.outputs.values()])
+        rows = ([result.clean, result.noisy, *result.outputs.values()])
         st.image(figures.image_grid(rows, nrow=n, scale=figures.pixel_scale(imgs.image_shape, 48)),
                  caption="Rows: clean / noisy / " + " / ".join(result.outputs), width="stretch")
         st.latex(r"\mathrm{PSNR}(x, \hat x) = 10 \log_{10} \frac{1}{\frac{1}{n}\sum_p (x_p - \hat x_p)^2}\ \ \text{dB}")

@@ -28,7 +28,7 @@ if ckpt is not None:
         if path is not None:
             rows.append(path)
     if rows:
-        st.image(figures.image_grid(ae_backend.stack_rows(rows), nrow=steps, scale=figures.pixel_scale(imgs.image_shape, 48)),
+        st.image(figures.image_grid(rows, nrow=steps, scale=figures.pixel_scale(imgs.image_shape, 48)),
                  caption="Top: linear path. Bottom: spherical path (keeps ‖z‖ typical of a Gaussian prior; it matters "
                          "most for VAEs in many dimensions).", width="stretch")
 

@@ -16,9 +16,9 @@ from torch import Tensor, nn
 
 from genviz.autoencoders import losses
 from genviz.autoencoders.models import corrupt, prior_log_density
-from genviz.core import registry
+from genviz.core import latent, registry
 from genviz.core.data import ImageData
-from genviz.core.scoring import SampleScores, classifier_features, frechet_distance, score_samples
+from genviz.core.scoring import SampleScores, score_samples
 from genviz.core.train import TensorSplit, TrainParams, batched, fit
 
 
@@ -124,29 +124,11 @@ def posterior_draws(model: nn.Module, x: Tensor, n: int, generator: torch.Genera
 # ---- latent space ---------------------------------------------------------------------------
 
 
-def lerp(za: Tensor, zb: Tensor, steps: int) -> Tensor:
-    """Linear interpolation z_t = (1 − t) z_a + t z_b for t = 0 … 1 (steps, d)."""
-    t = torch.linspace(0, 1, steps, device=za.device)[:, None]
-    return (1 - t) * za + t * zb
-
-
-def slerp(za: Tensor, zb: Tensor, steps: int) -> Tensor:
-    """Spherical interpolation z_t = sin((1−t)Ω)/sin Ω · z_a + sin(tΩ)/sin Ω · z_b, cos Ω = ẑ_a·ẑ_b
-    (White 2016): keeps ‖z‖ typical of a Gaussian prior instead of cutting through its low-norm centre."""
-    a, b = za.flatten(), zb.flatten()
-    cos = (a @ b / (a.norm() * b.norm()).clamp_min(1e-12)).clamp(-1, 1)
-    omega = torch.arccos(cos)
-    if float(omega) < 1e-4:
-        return lerp(za, zb, steps)
-    t = torch.linspace(0, 1, steps, device=za.device)[:, None]
-    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
-
-
 @torch.inference_mode()
 def interpolate(model: nn.Module, xa: Tensor, xb: Tensor, steps: int, mode: str = "linear") -> Tensor:
     """Decode the path between the codes of two images (1, C, H, W) each → (steps, C, H, W)."""
     za, zb = model.encode(xa)[0], model.encode(xb)[0]
-    path = slerp(za, zb, steps) if mode == "spherical" else lerp(za, zb, steps)
+    path = latent.interpolate(za, zb, steps, mode)
     return model.decode(path)
 
 
@@ -191,23 +173,12 @@ def prior_samples(model: nn.Module, n: int, generator: torch.Generator, prior: s
     return model.decode(sample_prior(prior, n, model.config.latent_dim, generator, device))
 
 
-def scores_against(scorer: nn.Module, images: Tensor, real_features: Tensor) -> SampleScores:
-    """`metrics.score_samples` with the real images' classifier features computed once by the caller."""
-    feats, probs = classifier_features(scorer, images)
-    counts = torch.bincount(probs.argmax(1), minlength=probs.shape[1]).cpu()
-    covered = int((counts >= max(1, round(0.01 * len(images)))).sum())  # as score_samples counts them
-    return SampleScores(confidence=float(probs.max(1).values.mean()), label_counts=tuple(int(c) for c in counts),
-                        classes_covered=covered, frechet_distance=frechet_distance(feats, real_features))
-
-
 def score_prior_samples(model: nn.Module, scorer: nn.Module, real: Tensor, n: int, seed: int,
                         prior: str | None = None, real_features: Tensor | None = None) -> tuple[Tensor, SampleScores]:
     """n decoded prior samples and their classifier scores against `real` images (pass the real images'
     classifier features as `real_features` to skip recomputing them)."""
     samples = prior_samples(model, n, torch.Generator(device=real.device).manual_seed(seed), prior)
-    if real_features is None:
-        return samples, score_samples(scorer, samples, real)
-    return samples, scores_against(scorer, samples, real_features)
+    return samples, score_samples(scorer, samples, real, real_features=real_features)
 
 
 # ---- bottleneck and overfitting curves ------------------------------------------------------

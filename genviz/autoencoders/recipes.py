@@ -34,11 +34,6 @@ from genviz.core.train import TrainParams, batched
 PRIOR_SAMPLES = 1000
 
 
-def interleave_rows(top: Tensor, bottom: Tensor) -> Tensor:
-    """Stack two image batches so a grid with nrow=len(top) shows `top` above `bottom`."""
-    return torch.cat([top, bottom], 0)
-
-
 class AutoencoderRecipe:
     """Minimise the reconstruction loss ‖x − D(E(x))‖² (or BCE) with Adam."""
 
@@ -80,7 +75,7 @@ class AutoencoderRecipe:
     @torch.inference_mode()
     def preview(self, model, data, generator) -> Tensor:
         x = data[0]
-        return interleave_rows(x, model.reconstruct(x)).cpu()
+        return torch.cat([x, model.reconstruct(x)]).cpu()  # with nrow=len(x): inputs above outputs
 
 
 class DenoisingRecipe(AutoencoderRecipe):
@@ -103,7 +98,7 @@ class DenoisingRecipe(AutoencoderRecipe):
     @torch.inference_mode()
     def preview(self, model, data, generator) -> Tensor:
         noisy = corrupt(data[0], self.config.noise, self.config.noise_level, generator)
-        return interleave_rows(noisy, model.reconstruct(noisy)).cpu()
+        return torch.cat([noisy, model.reconstruct(noisy)]).cpu()
 
 
 class SparseRecipe(AutoencoderRecipe):

@@ -22,6 +22,7 @@ from genviz.core.checkpoints import Checkpoint
 from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError, GenvizError
 from genviz.core.jobs import BackgroundJob
+from genviz.core.scoring import score_samples
 from genviz.ui import Settings, catalogue, choose_checkpoint, family_of, session_job, start_job
 
 
@@ -274,7 +275,7 @@ def real_scores(dataset: str, device: str, n: int, seed: int, _imgs: ImageData):
     """Scores of n real training images against the test images: the best a model could hope for."""
     g = torch.Generator().manual_seed(seed)
     x = _imgs.x_train[torch.randperm(len(_imgs.x_train), generator=g)[:n].to(_imgs.device)]
-    return ae_analysis.scores_against(scorer(dataset, device), x, _real_features(dataset, device, _imgs))
+    return score_samples(scorer(dataset, device), x, None, real_features=_real_features(dataset, device, _imgs))
 
 
 # ---- latent space ---------------------------------------------------------------------------
@@ -366,8 +367,3 @@ def start_curves_job(imgs: ImageData, steps: int) -> BackgroundJob:
 
 def curves_job() -> BackgroundJob | None:
     return session_job(CURVES_JOB)
-
-
-def stack_rows(rows: list[torch.Tensor]) -> torch.Tensor:
-    """Concatenate equal-length image batches so `image_grid(nrow=len(row))` shows one per row."""
-    return torch.cat([r.cpu() for r in rows])

@@ -45,9 +45,6 @@ class ImageData:
     def device(self) -> torch.device:
         return self.x_train.device
 
-    def to(self, device: torch.device | str) -> ImageData:
-        return ImageData(self.name, self.x_train.to(device), self.y_train.to(device),
-                         self.x_test.to(device), self.y_test.to(device), self.classes)
 
 
 @dataclass(frozen=True)

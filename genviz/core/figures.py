@@ -11,11 +11,15 @@ from torchvision.utils import make_grid
 
 
 @torch.no_grad()
-def image_grid(images: Tensor, nrow: int = 8, *, padding: int = 1, scale: int = 1, pad_value: float = 1.0) -> np.ndarray:
+def image_grid(images: Tensor | Sequence[Tensor], nrow: int = 8, *, padding: int = 1, scale: int = 1,
+               pad_value: float = 1.0) -> np.ndarray:
     """Tile images (N, C, H, W) in [0, 1] into one uint8 picture (H', W', 3) for `st.image`.
 
+    A list of equal-length batches is drawn one batch per row when `nrow` is their length.
     `scale` enlarges each pixel by nearest-neighbour so 8×8 digits stay crisp. The input is not modified.
     """
+    if not isinstance(images, Tensor):
+        images = torch.cat([r.detach().cpu() for r in images])
     x = images.detach().float().cpu().clamp(0, 1)
     if scale > 1:
         x = x.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from genviz.core import latent
 from genviz.core.config import bounded, check_choice, check_fields, check_range
 from genviz.core.errors import ConfigError
 from genviz.gans.objectives import OBJECTIVES
@@ -316,29 +317,5 @@ class GAN(nn.Module):
         return self.generate(z, labels.to(self.device) if self.config.conditional else None)
 
 
-def interpolate_noise(z0: Tensor, z1: Tensor, steps: int, method: str = "spherical") -> Tensor:
-    """Points from z0 to z1 (steps, d): linear (1−t)z0 + t z1, or spherical (slerp).
-
-    slerp(z0, z1; t) = sin((1−t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1, cos Ω = z0·z1 / (‖z0‖‖z1‖)
-    (Shoemake 1985; White 2016 for GAN latents): it keeps ‖z‖ near the typical radius √d of
-    N(0, I), where a straight line passes through the low-norm middle the generator rarely saw.
-    """
-    check_choice("Interpolation", method, ("linear", "spherical"))
-    check_range("Interpolation steps", steps, 2, 1000)
-    t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
-    if method == "linear":
-        return (1 - t) * z0 + t * z1
-    cos = (z0 @ z1 / (z0.norm() * z1.norm()).clamp_min(1e-12)).clamp(-1, 1)
-    omega = torch.arccos(cos)
-    if omega.abs() < 1e-6:  # parallel vectors: slerp tends to lerp
-        return (1 - t) * z0 + t * z1
-    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
-
-
-def walk_direction(z: Tensor, direction: Tensor, steps: int, radius: float) -> Tensor:
-    """Points z + t·u for t evenly in [−radius, radius], u = direction / ‖direction‖ (steps, d)."""
-    check_range("Walk steps", steps, 2, 1000)
-    check_range("Walk radius", radius, 0.0, 100.0)
-    u = direction / direction.norm().clamp_min(1e-12)
-    t = torch.linspace(-radius, radius, steps, device=z.device)[:, None]
-    return z + t * u
+interpolate_noise = latent.interpolate  # noise paths for latent walks (see genviz.core.latent)
+walk_direction = latent.walk

@@ -184,6 +184,15 @@ class GeneratorScores(NamedTuple):
     scores: SampleScores  # confidence, label_counts, classes_covered, frechet_distance
     label_agreement: float | None  # conditional kinds: share of samples classified as the class asked for
 
+    def as_metrics(self) -> dict[str, Any]:
+        """The numbers `evaluate` reports and checkpoints store (label agreement only when conditional)."""
+        out: dict[str, Any] = {"frechet_distance": self.scores.frechet_distance,
+                               "sample_confidence": self.scores.confidence,
+                               "classes_covered": self.scores.classes_covered}
+        if self.label_agreement is not None:
+            out["label_agreement"] = self.label_agreement
+        return out
+
 
 def generator_scores(model: GAN, data, n: int = 1000, seed: int = 0) -> GeneratorScores | None:
     """Score n samples (fixed seed; balanced labels for conditional kinds) with the dataset's shipped
@@ -212,14 +221,7 @@ def sample_quality(model: GAN, config: GANConfig, data) -> dict[str, Any]:
     """`python -m genviz evaluate` numbers of 1,000 samples: Fréchet distance to the test set, mean
     classifier confidence, classes covered (and label agreement for cGAN / AC-GAN)."""
     result = generator_scores(model, data)
-    if result is None:
-        return {}
-    out: dict[str, Any] = {"frechet_distance": result.scores.frechet_distance,
-                           "sample_confidence": result.scores.confidence,
-                           "classes_covered": result.scores.classes_covered}
-    if result.label_agreement is not None:
-        out["label_agreement"] = result.label_agreement
-    return out
+    return result.as_metrics() if result is not None else {}
 
 
 def _gan_config(kind: str):

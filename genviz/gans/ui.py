@@ -75,12 +75,7 @@ def quality(ckpt: Checkpoint, imgs: ImageData, seed: int) -> dict | None:
     result = _quality(*_key(ckpt), imgs.name, seed, ckpt, imgs)
     if result is None:
         return None
-    s = result.scores
-    out = {"label_counts": list(s.label_counts), "frechet_distance": s.frechet_distance,
-           "sample_confidence": s.confidence, "classes_covered": s.classes_covered}
-    if result.label_agreement is not None:
-        out["label_agreement"] = result.label_agreement
-    return out
+    return {"label_counts": list(result.scores.label_counts), **result.as_metrics()}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -15,7 +15,7 @@ from genviz.core.data import ImageData, fixed_examples
 from genviz.core.errors import AlreadyExists, ConfigError, SaveError
 from genviz.core.evaluation import evaluate_model
 from genviz.core.jobs import BackgroundJob, Previews, training_queue
-from genviz.core.train import TensorSplit, TrainParams, TrainRecord, fit
+from genviz.core.train import TrainParams, TrainRecord, new_run
 from genviz.ui import Settings, catalogue, dataset, start_job, torch_device
 
 JOB = "train"
@@ -36,8 +36,6 @@ def _has_test_metrics(record: TrainRecord) -> bool:
     return bool(record.test_metrics)
 
 
-
-
 @dataclass
 class TrainingRun:
     """What the Train page needs after the job ends: the model it trained and how."""
@@ -55,20 +53,16 @@ class TrainingRun:
 
 def start(settings: Settings, kind: str, values: dict[str, Any], train_values: dict[str, Any]) -> TrainingRun:
     """Validate everything, then start a training job for this session (replacing any previous one)."""
-    spec = registry.get(kind)
     params = TrainParams(seed=settings.seed, **train_values)  # validated before anything is allocated
     imgs = dataset(settings)
-    config = spec.make_config(imgs.image_shape, imgs.n_classes, **values)
-    model = spec.build(config).to(torch_device(settings))
-    recipe = spec.recipe(config)
-    split = TensorSplit((imgs.x_train, imgs.y_train), (imgs.x_test, imgs.y_test))
+    run = new_run(kind, imgs, values, params, torch_device(settings))  # weights seeded by the sidebar's seed
     preview = fixed_examples(imgs, n=8 if imgs.image_shape[-1] > 16 else 12, seed=settings.seed)
 
-    def run(stop: threading.Event):
-        yield from fit(model, recipe, split, params, stop=stop, preview_data=preview)
+    def train(stop: threading.Event):
+        yield from run.fit(stop=stop, preview_data=preview)
 
-    job = training_job(run)
-    training = TrainingRun(kind, config, imgs.name, params, model, imgs, job)
+    job = training_job(train)
+    training = TrainingRun(kind, run.config, imgs.name, params, run.model, imgs, job)
     st.session_state["training_run"] = training
     start_job(JOB, job)
     return training
@@ -126,6 +120,7 @@ def _checkpoint_bytes(training: TrainingRun) -> bytes:
     last = snap.latest
     extra: dict[str, Any] = {
         "train_seconds": round(snap.elapsed, 2), "train_params": training.params.__dict__,
+        "train_steps": last.step if last else 0,  # what ran: a stopped run has fewer steps than asked
         "curve": [{"step": r.step, **r.metrics, **{f"test_{k}": v for k, v in r.test_metrics.items()}} for r in snap.history],
     }
     tensors = {}

@@ -10,7 +10,7 @@ import torch
 
 from genviz.autoencoders import analysis as ae_analysis
 from genviz.cli import main
-from genviz.core import registry
+from genviz.core import latent, registry
 from genviz.core.train import TensorSplit, TrainParams, fit
 
 
@@ -34,11 +34,11 @@ def test_psnr_by_hand_and_pixel_entropy_floor():
 
 def test_lerp_and_slerp_end_at_the_codes_and_slerp_keeps_the_norm():
     za, zb = torch.tensor([3.0, 0.0]), torch.tensor([0.0, 3.0])
-    for path in (ae_analysis.lerp(za, zb, 5), ae_analysis.slerp(za, zb, 5)):
+    for path in (latent.lerp(za, zb, 5), latent.slerp(za, zb, 5)):
         assert path.shape == (5, 2) and torch.allclose(path[0], za) and torch.allclose(path[-1], zb, atol=1e-5)
-    assert torch.allclose(ae_analysis.slerp(za, zb, 5).norm(dim=1), torch.full((5,), 3.0), atol=1e-5)
-    assert float(ae_analysis.lerp(za, zb, 5).norm(dim=1)[2]) == pytest.approx(3 / math.sqrt(2), rel=1e-5)
-    assert torch.allclose(ae_analysis.slerp(za, za, 3), za.expand(3, 2))  # same point: no division by zero
+    assert torch.allclose(latent.slerp(za, zb, 5).norm(dim=1), torch.full((5,), 3.0), atol=1e-5)
+    assert float(latent.lerp(za, zb, 5).norm(dim=1)[2]) == pytest.approx(3 / math.sqrt(2), rel=1e-5)
+    assert torch.allclose(latent.slerp(za, za, 3), za.expand(3, 2))  # same point: no division by zero
 
 
 def test_denoising_ae_beats_the_noisy_input_and_psnr_curve_has_every_level(digits):
