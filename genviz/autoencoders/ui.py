@@ -23,7 +23,7 @@ from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError, GenvizError
 from genviz.core.jobs import BackgroundJob
 from genviz.core.scoring import score_samples
-from genviz.ui import Settings, catalogue, choose_checkpoint, family_of, session_job, start_job
+from genviz.ui import Settings, cached_view, catalogue, choose_checkpoint, family_of, session_job, start_job
 
 
 def check_fits(ckpt: Checkpoint, imgs: ImageData | None = None, kinds: tuple[str, ...] = ()) -> None:
@@ -35,10 +35,6 @@ def check_fits(ckpt: Checkpoint, imgs: ImageData | None = None, kinds: tuple[str
     if imgs is not None and tuple(ckpt.config.image_shape) != imgs.image_shape:
         raise CheckpointError(f"{ckpt.name} was trained on {ckpt.dataset} images of shape {tuple(ckpt.config.image_shape)}; "
                               f"the '{imgs.name}' dataset has {imgs.image_shape}. Pick a matching dataset.")
-
-
-def _id(ckpt: Checkpoint) -> str:
-    return f"{ckpt.path}|{ckpt.meta.get('created', '')}"
 
 
 # ---- picking a model and the data -----------------------------------------------------------
@@ -98,23 +94,19 @@ class Reconstructions:
         return self.test_metrics["loss"]
 
 
-@st.cache_data(show_spinner="Reconstructing…", max_entries=64)
-def _reconstructions(ckpt_id: str, dataset: str, n: int, seed: int, _ckpt: Checkpoint, _imgs: ImageData) -> Reconstructions:
+@cached_view("Reconstructing…")
+def reconstructions(ckpt: Checkpoint, imgs: ImageData, n: int, seed: int) -> Reconstructions:
+    check_fits(ckpt, imgs)
     g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(len(_imgs.x_test), generator=g)[:n].to(_imgs.device)
-    x = _imgs.x_test[idx]
-    model = _ckpt.model
+    idx = torch.randperm(len(imgs.x_test), generator=g)[:n].to(imgs.device)
+    x = imgs.x_test[idx]
+    model = ckpt.model
     with torch.inference_mode():
         logits = model.decode_logits(model.encode(x))
         per_image = losses.reconstruction_loss(logits, x, "bce", reduction="none")
-        recipe = registry.get(_ckpt.kind).recipe(_ckpt.config)
-        test = recipe.evaluate(model, (_imgs.x_test, _imgs.y_test), torch.Generator(device=_imgs.device).manual_seed(0))
+        recipe = registry.get(ckpt.kind).recipe(ckpt.config)
+        test = recipe.evaluate(model, (imgs.x_test, imgs.y_test), torch.Generator(device=imgs.device).manual_seed(0))
     return Reconstructions(torch.cat([x, logits.sigmoid()]).cpu(), per_image.cpu().numpy(), test)
-
-
-def reconstructions(ckpt: Checkpoint, imgs: ImageData, n: int, seed: int) -> Reconstructions:
-    check_fits(ckpt, imgs)
-    return _reconstructions(_id(ckpt), imgs.name, n, seed, ckpt, imgs)
 
 
 # ---- denoising ------------------------------------------------------------------------------
@@ -125,45 +117,30 @@ def _test_subset(imgs: ImageData, n: int, seed: int) -> torch.Tensor:
     return imgs.x_test[torch.randperm(len(imgs.x_test), generator=g)[:n].to(imgs.device)]
 
 
-@st.cache_data(show_spinner="Denoising…", max_entries=64)
-def _denoise(ids: tuple[str, ...], dataset: str, noise: str, level: float, n: int, seed: int, _models: dict,
-             _imgs: ImageData) -> ae_analysis.DenoisingResult:
-    x = _test_subset(_imgs, n, seed)
-    result = ae_analysis.denoise(_models, x, noise, level, torch.Generator(device=_imgs.device).manual_seed(seed))
+@cached_view("Denoising…")
+def denoise(ckpts: dict[str, Checkpoint], imgs: ImageData, noise: str, level: float, n: int, seed: int) -> ae_analysis.DenoisingResult:
+    for c in ckpts.values():
+        check_fits(c, imgs)
+    x = _test_subset(imgs, n, seed)
+    result = ae_analysis.denoise({k: c.model for k, c in ckpts.items()}, x, noise, level,
+                                 torch.Generator(device=imgs.device).manual_seed(seed))
     return ae_analysis.DenoisingResult(result.clean.cpu(), result.noisy.cpu(),
                                        {k: v.cpu() for k, v in result.outputs.items()}, result.psnr)
 
 
-def denoise(ckpts: dict[str, Checkpoint], imgs: ImageData, noise: str, level: float, n: int, seed: int) -> ae_analysis.DenoisingResult:
-    for c in ckpts.values():
-        check_fits(c, imgs)
-    return _denoise(tuple(_id(c) for c in ckpts.values()) + tuple(ckpts), imgs.name, noise, level, n, seed,
-                    {k: c.model for k, c in ckpts.items()}, imgs)
-
-
-@st.cache_data(show_spinner="Measuring PSNR at every noise level…", max_entries=32)
-def _psnr_curves(ids: tuple[str, ...], dataset: str, noise: str, levels: tuple[float, ...], seed: int, _models: dict,
-                 _imgs: ImageData) -> dict[str, list[float]]:
-    x = _test_subset(_imgs, 500, seed)
-    return ae_analysis.psnr_vs_noise(_models, x, noise, list(levels), seed)
-
-
+@cached_view("Measuring PSNR at every noise level…", max_entries=32)
 def psnr_curves(ckpts: dict[str, Checkpoint], imgs: ImageData, noise: str, levels: tuple[float, ...], seed: int) -> dict[str, list[float]]:
-    return _psnr_curves(tuple(_id(c) for c in ckpts.values()) + tuple(ckpts), imgs.name, noise, levels, seed,
-                        {k: c.model for k, c in ckpts.items()}, imgs)
+    x = _test_subset(imgs, 500, seed)
+    return ae_analysis.psnr_vs_noise({k: c.model for k, c in ckpts.items()}, x, noise, list(levels), seed)
 
 
 # ---- sparsity -------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner="Encoding held-out images…", max_entries=64)
-def _code_stats(ckpt_id: str, dataset: str, rel: float, _ckpt: Checkpoint, _imgs: ImageData) -> ae_analysis.CodeStats:
-    return ae_analysis.code_statistics(_ckpt.model, _imgs.x_test[:2000], rel)
-
-
+@cached_view("Encoding held-out images…")
 def code_stats(ckpt: Checkpoint, imgs: ImageData, rel: float) -> ae_analysis.CodeStats:
     check_fits(ckpt, imgs)
-    return _code_stats(_id(ckpt), imgs.name, rel, ckpt, imgs)
+    return ae_analysis.code_statistics(ckpt.model, imgs.x_test[:2000], rel)
 
 
 # ---- VAE inside -----------------------------------------------------------------------------
@@ -178,32 +155,24 @@ class VAEInside:
     variances: np.ndarray
 
 
-@st.cache_data(show_spinner="Computing the ELBO…", max_entries=32)
-def _vae_inside(ckpt_id: str, dataset: str, n: int, seed: int, _ckpt: Checkpoint, _imgs: ImageData) -> VAEInside:
-    x = _test_subset(_imgs, n, seed)
-    model = _ckpt.model
-    terms = ae_analysis.elbo_per_image(model, x, torch.Generator(device=_imgs.device).manual_seed(seed))
-    active, var = ae_analysis.active_units(model, _imgs.x_test[:5000])
+@cached_view("Computing the ELBO…", max_entries=32)
+def vae_inside(ckpt: Checkpoint, imgs: ImageData, n: int, seed: int) -> VAEInside:
+    check_fits(ckpt, imgs, kinds=("vae",))
+    x = _test_subset(imgs, n, seed)
+    model = ckpt.model
+    terms = ae_analysis.elbo_per_image(model, x, torch.Generator(device=imgs.device).manual_seed(seed))
+    active, var = ae_analysis.active_units(model, imgs.x_test[:5000])
     return VAEInside(torch.cat([x, model.reconstruct(x)]).cpu(), terms.recon.cpu().numpy(), terms.kl.cpu().numpy(),
                      active, var)
 
 
-def vae_inside(ckpt: Checkpoint, imgs: ImageData, n: int, seed: int) -> VAEInside:
-    check_fits(ckpt, imgs, kinds=("vae",))
-    return _vae_inside(_id(ckpt), imgs.name, n, seed, ckpt, imgs)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _posterior_draws(ckpt_id: str, dataset: str, index: int, n: int, seed: int, _ckpt: Checkpoint, _imgs: ImageData) -> torch.Tensor:
-    x = _imgs.x_test[index : index + 1]
-    draws = ae_analysis.posterior_draws(_ckpt.model, x, n, torch.Generator(device=_imgs.device).manual_seed(seed))
-    return torch.cat([x, _ckpt.model.reconstruct(x), draws]).cpu()
-
-
+@cached_view()
 def posterior_draws(ckpt: Checkpoint, imgs: ImageData, index: int, n: int, seed: int) -> torch.Tensor:
     """The image, its decoded μ, then n decoded draws z ~ q(z|x)."""
     check_fits(ckpt, imgs, kinds=("vae",))
-    return _posterior_draws(_id(ckpt), imgs.name, index, n, seed, ckpt, imgs)
+    x = imgs.x_test[index : index + 1]
+    draws = ae_analysis.posterior_draws(ckpt.model, x, n, torch.Generator(device=imgs.device).manual_seed(seed))
+    return torch.cat([x, ckpt.model.reconstruct(x), draws]).cpu()
 
 
 def training_curve(ckpt: Checkpoint) -> list[dict[str, Any]]:
@@ -244,30 +213,21 @@ def _real_features(dataset: str, device: str, _imgs: ImageData) -> torch.Tensor:
     return classifier_features(scorer(dataset, device), _imgs.x_test)[0]
 
 
-@st.cache_data(show_spinner="Sampling and scoring…", max_entries=64)
-def _prior_scores(ckpt_id: str, dataset: str, device: str, n: int, seed: int, prior: str | None, _ckpt: Checkpoint,
-                  _imgs: ImageData):
-    samples, scores = ae_analysis.score_prior_samples(_ckpt.model, scorer(dataset, device), _imgs.x_test, n, seed, prior,
-                                                      real_features=_real_features(dataset, device, _imgs))
-    return samples[:64].cpu(), scores
-
-
+@cached_view("Sampling and scoring…")
 def prior_scores(ckpt: Checkpoint, imgs: ImageData, device: str, n: int, seed: int, prior: str | None = None):
     """(first 64 samples, SampleScores of n samples) for z from `prior` (None = the model's own prior)."""
     check_fits(ckpt, imgs)
-    return _prior_scores(_id(ckpt), imgs.name, device, n, seed, prior, ckpt, imgs)
+    samples, scores = ae_analysis.score_prior_samples(ckpt.model, scorer(imgs.name, device), imgs.x_test, n, seed, prior,
+                                                      real_features=_real_features(imgs.name, device, imgs))
+    return samples[:64].cpu(), scores
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _prior_samples(ckpt_id: str, device: str, n: int, seed: int, _ckpt: Checkpoint) -> torch.Tensor:
-    gen = torch.Generator(device=next(_ckpt.model.parameters()).device).manual_seed(seed)
-    return ae_analysis.prior_samples(_ckpt.model, n, gen).cpu()
-
-
+@cached_view()
 def prior_samples(ckpt: Checkpoint, device: str, n: int, seed: int) -> torch.Tensor:
     """n decoded draws from the model's prior; needs no data (for datasets that are absent or unscored)."""
     check_fits(ckpt)
-    return _prior_samples(_id(ckpt), device, n, seed, ckpt)
+    gen = torch.Generator(device=next(ckpt.model.parameters()).device).manual_seed(seed)
+    return ae_analysis.prior_samples(ckpt.model, n, gen).cpu()
 
 
 @st.cache_data(show_spinner="Scoring real images…", max_entries=8)
@@ -281,15 +241,10 @@ def real_scores(dataset: str, device: str, n: int, seed: int, _imgs: ImageData):
 # ---- latent space ---------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _interpolation(ckpt_id: str, dataset: str, a: int, b: int, steps: int, mode: str, _ckpt: Checkpoint,
-                   _imgs: ImageData) -> torch.Tensor:
-    return ae_analysis.interpolate(_ckpt.model, _imgs.x_test[a : a + 1], _imgs.x_test[b : b + 1], steps, mode).cpu()
-
-
+@cached_view()
 def interpolation(ckpt: Checkpoint, imgs: ImageData, a: int, b: int, steps: int, mode: str) -> torch.Tensor:
     check_fits(ckpt, imgs)
-    return _interpolation(_id(ckpt), imgs.name, a, b, steps, mode, ckpt, imgs)
+    return ae_analysis.interpolate(ckpt.model, imgs.x_test[a : a + 1], imgs.x_test[b : b + 1], steps, mode).cpu()
 
 
 @dataclass(frozen=True)
@@ -302,10 +257,13 @@ class Latent2D:
     grid: torch.Tensor  # decoded manifold (n², C, H, W)
 
 
-@st.cache_data(show_spinner="Encoding held-out images…", max_entries=32)
-def _latent_2d(ckpt_id: str, dataset: str, grid_n: int, _ckpt: Checkpoint, _imgs: ImageData) -> Latent2D:
-    model = _ckpt.model
-    x, y = _imgs.x_test[:3000], _imgs.y_test[:3000]
+@cached_view("Encoding held-out images…", max_entries=32)
+def latent_2d(ckpt: Checkpoint, imgs: ImageData, grid_n: int) -> Latent2D:
+    check_fits(ckpt, imgs)
+    if ckpt.config.latent_dim != 2:
+        raise CheckpointError(f"{ckpt.name} has a {ckpt.config.latent_dim}-D latent space; this view needs a 2-D one.")
+    model = ckpt.model
+    x, y = imgs.x_test[:3000], imgs.y_test[:3000]
     codes = ae_analysis.encode_all(model, x).float().cpu().numpy()
     x0, x1, y0, y1 = ae_analysis.latent_extent(codes)
     # Always show the prior's bulk too, so the codes can be compared with it.
@@ -314,13 +272,6 @@ def _latent_2d(ckpt_id: str, dataset: str, grid_n: int, _ckpt: Checkpoint, _imgs
     grid_extent = ae_analysis.latent_extent(codes, 0.0)
     grid = ae_analysis.manifold_grid(model, grid_extent, grid_n).cpu()
     return Latent2D(codes, y.cpu().numpy(), extent, grid_extent, ae_analysis.prior_density(prior, extent), grid)
-
-
-def latent_2d(ckpt: Checkpoint, imgs: ImageData, grid_n: int) -> Latent2D:
-    check_fits(ckpt, imgs)
-    if ckpt.config.latent_dim != 2:
-        raise CheckpointError(f"{ckpt.name} has a {ckpt.config.latent_dim}-D latent space; this view needs a 2-D one.")
-    return _latent_2d(_id(ckpt), imgs.name, grid_n, ckpt, imgs)
 
 
 # ---- bottleneck curves ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from genviz.core.jobs import BackgroundJob
 from genviz.gans import experiments
 from genviz.gans.models import PRESETS
 from genviz.gans.recipes import GeneratorScores, generator_scores
-from genviz.ui import Settings, catalogue, dataset, load_checkpoint, session_job, start_job
+from genviz.ui import Settings, cached_view, catalogue, dataset, load_checkpoint, session_job, start_job
 
 VANISHING_JOB = "gan_vanishing"
 
@@ -29,10 +29,6 @@ def check_gan(ckpt: Checkpoint, imgs: ImageData | None = None) -> None:
                               f"'{imgs.name}' dataset has {imgs.image_shape}. Pick a matching dataset.")
 
 
-def _key(ckpt: Checkpoint) -> tuple[str, str]:
-    return str(ckpt.path), str(ckpt.meta.get("created", ""))
-
-
 def prefer_conditional(key: str, settings: Settings) -> None:
     """Make the first cGAN / AC-GAN of this dataset the picker's default (unless the URL names one)."""
     if key in st.session_state or st.query_params.get(key):
@@ -43,20 +39,15 @@ def prefer_conditional(key: str, settings: Settings) -> None:
             return
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _samples(path: str, created: str, n: int, seed: int, _ckpt: Checkpoint) -> torch.Tensor:
-    return _ckpt.model.sample(n, torch.Generator().manual_seed(seed)).float().cpu()
-
-
+@cached_view()
 def samples(ckpt: Checkpoint, n: int, seed: int) -> torch.Tensor:
     check_gan(ckpt)
-    return _samples(*_key(ckpt), n, seed, ckpt)
+    return ckpt.model.sample(n, torch.Generator().manual_seed(seed)).float().cpu()
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _quality(path: str, created: str, dataset_name: str, seed: int, _ckpt: Checkpoint,
-             _imgs: ImageData) -> GeneratorScores | None:
-    return generator_scores(_ckpt.model, _imgs, n=1000, seed=seed)
+@cached_view(max_entries=32)
+def _quality(ckpt: Checkpoint, imgs: ImageData, seed: int) -> GeneratorScores | None:
+    return generator_scores(ckpt.model, imgs, n=1000, seed=seed)
 
 
 def stored_quality(ckpt: Checkpoint) -> dict | None:
@@ -72,40 +63,30 @@ def quality(ckpt: Checkpoint, imgs: ImageData, seed: int) -> dict | None:
     check_gan(ckpt, imgs)
     if seed == 0 and (stored := stored_quality(ckpt)) is not None:
         return stored
-    result = _quality(*_key(ckpt), imgs.name, seed, ckpt, imgs)
+    result = _quality(ckpt, imgs, seed)
     if result is None:
         return None
     return {"label_counts": list(result.scores.label_counts), **result.as_metrics()}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _class_grid(path: str, created: str, n_cols: int, seed: int, _ckpt: Checkpoint) -> torch.Tensor:
-    return experiments.class_grid(_ckpt.model, n_cols, seed)
-
-
+@cached_view()
 def class_grid(ckpt: Checkpoint, n_cols: int, seed: int) -> torch.Tensor:
     check_gan(ckpt)
     experiments.require_conditional(ckpt.model, ckpt.name)
-    return _class_grid(*_key(ckpt), n_cols, seed, ckpt)
+    return experiments.class_grid(ckpt.model, n_cols, seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _walk(path: str, created: str, mode: str, a: int, b: int, steps: int, method: str, radius: float,
-          label: int | None, _ckpt: Checkpoint) -> torch.Tensor:
-    if mode == "between":
-        return experiments.latent_walk(_ckpt.model, a, b, steps, method, label)
-    return experiments.direction_walk(_ckpt.model, a, b, steps, radius, label)
-
-
+@cached_view()
 def latent_walk(ckpt: Checkpoint, seed_a: int, seed_b: int, steps: int, method: str, label: int | None) -> torch.Tensor:
     check_gan(ckpt)
-    return _walk(*_key(ckpt), "between", seed_a, seed_b, steps, method, 0.0, label, ckpt)
+    return experiments.latent_walk(ckpt.model, seed_a, seed_b, steps, method, label)
 
 
+@cached_view()
 def direction_walk(ckpt: Checkpoint, seed: int, direction_seed: int, steps: int, radius: float,
                    label: int | None) -> torch.Tensor:
     check_gan(ckpt)
-    return _walk(*_key(ckpt), "direction", seed, direction_seed, steps, "linear", radius, label, ckpt)
+    return experiments.direction_walk(ckpt.model, seed, direction_seed, steps, radius, label)
 
 
 def path_norms(ckpt: Checkpoint, seed_a: int, seed_b: int, steps: int) -> dict[str, list[float]]:

@@ -115,6 +115,22 @@ def dataset(settings: Settings) -> data.ImageData:
         return _load_dataset(data.DEFAULT, settings.device)
 
 
+def checkpoint_id(ckpt: checkpoints.Checkpoint) -> str:
+    """What identifies a loaded checkpoint for caching: its file, when it was written, its weights."""
+    return f"{ckpt.path}|{ckpt.meta.get('created', '')}|{ckpt.meta.get('weights_sha256', '')}"
+
+
+def dataset_id(imgs: data.ImageData) -> str:
+    return f"{imgs.name}|{imgs.device}|{len(imgs.x_train)}|{len(imgs.x_test)}"
+
+
+def cached_view(show_spinner: bool | str = False, max_entries: int = 64) -> Callable:
+    """`st.cache_data` for views of a checkpoint: a Checkpoint or an ImageData argument is keyed by
+    its id (`checkpoint_id`, `dataset_id`), so a view is one function taking the objects themselves."""
+    return st.cache_data(show_spinner=show_spinner, max_entries=max_entries,
+                         hash_funcs={checkpoints.Checkpoint: checkpoint_id, data.ImageData: dataset_id})
+
+
 @st.cache_data(show_spinner=False, ttl=30)
 def catalogue() -> list[checkpoints.CheckpointInfo]:
     return checkpoints.catalogue()
