@@ -18,7 +18,9 @@ from genviz.core.blocks import ConvDecoder, ConvEncoder, mlp
 from genviz.core.config import bounded, check_choice, check_fields, check_range
 from genviz.core.errors import ConfigError
 
-SPARSE_KINDS = ("sae-l1", "sae-kl")
+SPARSE_PENALTIES = {"sae-l1": "l1", "sae-kl": "kl"}  # sparse kinds and the penalty each one trains with
+SPARSE_KINDS = tuple(SPARSE_PENALTIES)
+BOTTLENECK_KINDS = ("ae", "vae", "aae")  # kinds that need d < n pixels
 # Mixture prior of the adversarial AE: 10 isotropic Gaussians evenly spaced on a circle.
 MIXTURE_COMPONENTS = 10
 MIXTURE_RADIUS = 3.0
@@ -51,7 +53,7 @@ class AEConfig:
             check_range("Hidden width", width, 1, 8192)
         check_choice("Body", self.body, ("mlp", "conv"))
         check_choice("Reconstruction loss", self.loss, ("bce", "mse"))
-        if self.kind in ("ae", "vae", "aae") and self.latent_dim >= self.n_pixels:
+        if self.bottleneck and self.latent_dim >= self.n_pixels:
             raise ConfigError(f"Latent size must be smaller than the {self.n_pixels} pixels of a "
                               f"{'×'.join(map(str, self.image_shape))} image (a bottleneck, d < n); got {self.latent_dim}.")
         if self.latent_dim > 4 * self.n_pixels:
@@ -60,6 +62,12 @@ class AEConfig:
     @property
     def n_pixels(self) -> int:
         return math.prod(self.image_shape)
+
+    @property
+    def bottleneck(self) -> bool:
+        """Whether the code must be smaller than the image (d < n). Kinds whose loss stops the identity
+        map some other way (corruption for the denoising AE, a sparsity penalty) may be overcomplete."""
+        return self.kind in BOTTLENECK_KINDS
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,11 @@ class SparseAEConfig(AEConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice("Sparse kind", self.kind, SPARSE_KINDS)
+
+    @property
+    def penalty(self) -> str:
+        """"l1": ReLU codes with λ Σ|z_j|; "kl": sigmoid codes with λ Σ KL(ρ‖ρ̂_j)."""
+        return SPARSE_PENALTIES[self.kind]
 
 
 @dataclass(frozen=True)
@@ -285,7 +298,7 @@ class SparseAutoencoder(Autoencoder):
 
     def encode(self, x: Tensor) -> Tensor:
         pre = self.encoder(x)
-        return pre.sigmoid() if self.config.kind == "sae-kl" else pre.relu()
+        return pre.sigmoid() if self.config.penalty == "kl" else pre.relu()
 
 
 class VariationalAutoencoder(nn.Module):

@@ -105,7 +105,7 @@ class SparseRecipe(AutoencoderRecipe):
     """Reconstruction + λ·penalty: L1 Σ|z_j| (sae-l1) or Σ_j KL(ρ‖ρ̂_j) (sae-kl)."""
 
     def penalty(self, z: Tensor) -> Tensor:
-        if self.config.kind == "sae-kl":
+        if self.config.penalty == "kl":
             return losses.kl_sparsity(z, self.config.rho)
         return losses.l1_sparsity(z)
 
