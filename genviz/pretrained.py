@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from genviz.autoencoders.pretrained import build_curves
 from genviz.core import checkpoints, data, registry
 from genviz.core.train import TrainParams, new_run, save_run
+from genviz.gans import experiments as gan_experiments
+from genviz.team import pretrained as team_pretrained
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,6 @@ PRETRAINED: list[PretrainSpec] = [
 def _autoencoder_entries() -> list[PretrainSpec]:
     """Vanilla, denoising, sparse (L1, KL), VAE and AAE for digits and MNIST, 16/20-D and 2-D latents,
     plus the bottleneck curves (checkpoints/ae-curves-<dataset>.json). About 9 MB in all, fp16."""
-    from genviz.autoencoders.pretrained import build_curves
-
     digits = {"epochs": 150, "batch_size": 64, "lr": 2e-3}
     mnist = {"epochs": 20, "batch_size": 128, "lr": 1e-3}
     mnist_short = {"epochs": 12, "batch_size": 128, "lr": 1e-3}
@@ -109,11 +110,6 @@ def _gan_entries() -> list[PretrainSpec]:
     metric curve and 16 fixed-noise grids in each file; dcgan-<dataset> also carries the
     saturating-vs-non-saturating experiment. About 8 MB in all, fp16."""
 
-    def gan(spec: PretrainSpec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
-        from genviz.gans.experiments import build_pretrained
-
-        return build_pretrained(spec, device, out_dir, log)
-
     digits = {"max_steps": 3000, "epochs": 1000, "batch_size": 64, "lr": 1e-3, "log_every": 25}
     mnist = {"max_steps": 8000, "epochs": 100, "batch_size": 64, "lr": 2e-4, "log_every": 25}
     # kind: (config, train overrides) on digits, then on MNIST. WGAN-GP updates G on every 5th step only,
@@ -126,9 +122,9 @@ def _gan_entries() -> list[PretrainSpec]:
         "wgan-gp": (({"n_critic": 5, "gp_lambda": 10.0}, {}), ({"n_critic": 5, "gp_lambda": 10.0}, {"max_steps": 20000})),
         "sngan": (({"n_critic": 2}, {"lr": 2e-4}), ({"n_critic": 1}, {})),
     }
-    entries = [PretrainSpec(f"{kind}-digits", kind, "digits", d[0], {**digits, **d[1]}, custom=gan)
+    entries = [PretrainSpec(f"{kind}-digits", kind, "digits", d[0], {**digits, **d[1]}, custom=gan_experiments.build_pretrained)
                for kind, (d, _) in plan.items()]
-    entries += [PretrainSpec(f"{kind}-mnist", kind, "mnist", m[0], {**mnist, **m[1]}, custom=gan)
+    entries += [PretrainSpec(f"{kind}-mnist", kind, "mnist", m[0], {**mnist, **m[1]}, custom=gan_experiments.build_pretrained)
                 for kind, (_, m) in plan.items()]
     return entries
 
@@ -139,9 +135,7 @@ PRETRAINED += _gan_entries()
 def _team_entries() -> list[PretrainSpec]:
     """Team-ability models (factorised + both baselines in one fp16 file, a few kB each), trained with
     the dataset's recommended settings (genviz.team.training.DEFAULT_SETTINGS); they need the match data."""
-    from genviz.team.pretrained import build_pretrained
-
-    return [PretrainSpec(f"team-{name}", "team", name, custom=build_pretrained)
+    return [PretrainSpec(f"team-{name}", "team", name, custom=team_pretrained.build_pretrained)
             for name in ("hots-tournament", "hots-public", "dota2")]
 
 

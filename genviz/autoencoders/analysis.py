@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from genviz.autoencoders import losses
-from genviz.autoencoders.models import corrupt, prior_log_density
+from genviz.autoencoders.models import corrupt, prior_log_density, sample_prior
 from genviz.core import latent, registry
 from genviz.core.data import ImageData
 from genviz.core.scoring import SampleScores, score_samples
@@ -167,7 +167,6 @@ def prior_samples(model: nn.Module, n: int, generator: torch.Generator, prior: s
     """Decode n draws from `prior` ("gaussian" = N(0, I)); None = the model's own prior."""
     if prior is None:
         return model.sample(n, generator)
-    from genviz.autoencoders.models import sample_prior
 
     device = next(model.parameters()).device
     return model.decode(sample_prior(prior, n, model.config.latent_dim, generator, device))

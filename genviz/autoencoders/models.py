@@ -14,6 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from genviz.autoencoders.losses import kl_to_standard_normal
 from genviz.core.blocks import ConvDecoder, ConvEncoder, mlp
 from genviz.core.config import bounded, check_choice, check_fields, check_range
 from genviz.core.errors import ConfigError
@@ -195,8 +196,6 @@ class DiagonalGaussian:
 
     def kl(self) -> Tensor:
         """KL(q ‖ N(0, I)) per image (B,), see `losses.kl_to_standard_normal`."""
-        from genviz.autoencoders.losses import kl_to_standard_normal
-
         return kl_to_standard_normal(self.mu, self.logvar, reduction="none")
 
 

@@ -13,13 +13,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from genviz.autoencoders.analysis import CurveSettings, bce_floor, bottleneck_curves
 from genviz.core import atomic, data
 
 
 def build_curves(spec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
     """`spec.config` holds CurveSettings fields; the JSON keeps the settings, the points and the run time."""
-    from genviz.autoencoders.analysis import CurveSettings, bce_floor, bottleneck_curves
-
     imgs = data.load(spec.dataset, device)
     settings = CurveSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.config.items()})
     start = time.perf_counter()

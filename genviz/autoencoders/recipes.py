@@ -27,6 +27,8 @@ from genviz.autoencoders.models import (
     corrupt,
     init_output_bias,
 )
+from genviz.core import scoring as metrics
+from genviz.core.errors import CheckpointError
 from genviz.core.optim import adam
 from genviz.core.registry import KindSpec, ParamSpec, register
 from genviz.core.train import TrainParams, batched
@@ -204,9 +206,6 @@ def _maker(config_cls: type, kind: str):
 
 def _prior_sample_scores(model, config, imgs) -> dict[str, float]:
     """Scores of 1,000 decoded prior samples by the dataset's shipped classifier (none without one)."""
-    from genviz.core import scoring as metrics
-    from genviz.core.errors import CheckpointError
-
     try:
         scorer = metrics.load_scorer(imgs.name, imgs.device)
     except CheckpointError:

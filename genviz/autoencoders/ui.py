@@ -22,8 +22,17 @@ from genviz.core.checkpoints import Checkpoint
 from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError, GenvizError
 from genviz.core.jobs import BackgroundJob
-from genviz.core.scoring import score_samples
-from genviz.ui import Settings, cached_view, catalogue, choose_checkpoint, family_of, session_job, start_job
+from genviz.core.scoring import classifier_features, load_scorer, score_samples
+from genviz.ui import (
+    Settings,
+    _load_dataset,
+    cached_view,
+    catalogue,
+    choose_checkpoint,
+    family_of,
+    session_job,
+    start_job,
+)
 
 
 def check_fits(ckpt: Checkpoint, imgs: ImageData | None = None, kinds: tuple[str, ...] = ()) -> None:
@@ -43,8 +52,6 @@ def check_fits(ckpt: Checkpoint, imgs: ImageData | None = None, kinds: tuple[str
 def page_dataset(settings: Settings, needed_for: str = "This page") -> ImageData | None:
     """The sidebar's dataset, or None after saying plainly that it is missing (no silent fallback: the
     models picked for that dataset would not fit the digits)."""
-    from genviz.ui import _load_dataset
-
     try:
         return _load_dataset(settings.dataset, settings.device)
     except GenvizError as err:
@@ -201,15 +208,11 @@ def beta_job() -> BackgroundJob | None:
 @st.cache_resource(show_spinner="Loading the scoring classifier…", max_entries=8)
 def scorer(dataset: str, device: str):
     """The shipped classifier for `dataset` (read-only, shared); CheckpointError when none is shipped."""
-    from genviz.core.scoring import load_scorer
-
     return load_scorer(dataset, device)
 
 
 @st.cache_resource(show_spinner="Classifier features of the test images…", max_entries=8)
 def _real_features(dataset: str, device: str, _imgs: ImageData) -> torch.Tensor:
-    from genviz.core.scoring import classifier_features
-
     return classifier_features(scorer(dataset, device), _imgs.x_test)[0]
 
 
@@ -302,8 +305,6 @@ def pixel_entropy(dataset: str, _imgs: ImageData) -> float:
 
 def digits(settings: Settings) -> ImageData:
     """The bundled digits on the sidebar's device (live experiments always run on them)."""
-    from genviz.ui import _load_dataset
-
     return _load_dataset("digits", settings.device)
 
 

@@ -26,6 +26,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
+from genviz import __version__
 from genviz.core import atomic, paths, registry
 from genviz.core.config import config_from_dict, config_to_json
 from genviz.core.errors import AlreadyExists, CheckpointError, ConfigError, GenvizError, SaveError
@@ -190,8 +191,6 @@ def user_path(name: str, *, overwrite: bool = False) -> Path:
 
 
 def _version() -> str:
-    from genviz import __version__
-
     return __version__
 
 

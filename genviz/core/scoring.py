@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from genviz.core import checkpoints
 from genviz.core.errors import CheckpointError
 from genviz.core.train import batched
 
@@ -84,8 +85,6 @@ def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor | None,
 
 def load_scorer(dataset: str, device: torch.device | str = "cpu") -> nn.Module:
     """The shipped classifier for `dataset` (checkpoints/classifier-<dataset>.safetensors), in eval mode."""
-    from genviz.core import checkpoints
-
     path = checkpoints.SHIPPED_DIR / f"classifier-{dataset}{checkpoints.SUFFIX}"
     if not path.exists():
         raise CheckpointError(f"No scoring classifier for '{dataset}' is shipped; rebuild it with "

@@ -24,11 +24,12 @@ import streamlit as st
 import torch
 
 from genviz import ui as backend
-from genviz.core import data
+from genviz.core import data, figures
 from genviz.core.checkpoints import Checkpoint
 from genviz.core.jobs import BackgroundJob, JobSnapshot, LRUStore
 from genviz.embeddings import metrics as embedding_metrics
 from genviz.embeddings import projections
+from genviz.embeddings.figures import MapPanel, braille_thumbnails, map_figure
 
 UMAP_COMPILE_SECONDS = 37.0  # measured alone on 2 cores (FACTS.md); used only to estimate progress
 SPLITS = {"test": "held-out (test)", "train": "training"}
@@ -347,7 +348,6 @@ def pair_scores(spec: MapSpec, result: MapResult, first: int, second: int,
 def _thumbnails(dataset: str, split: str, n: int, seed: int, _imgs: data.ImageData, _indices: np.ndarray) -> tuple[str, ...]:
     x, _ = split_images(_imgs, split)
     chosen = x[torch.as_tensor(_indices, device=x.device)].cpu().numpy()
-    from genviz.embeddings.figures import braille_thumbnails
 
     return tuple(braille_thumbnails(chosen))
 
@@ -356,8 +356,6 @@ def _thumbnails(dataset: str, split: str, n: int, seed: int, _imgs: data.ImageDa
 def _figure(specs: tuple[MapSpec, ...], pairs: tuple[tuple[int, int], ...], thumbs: bool, height: int,
             _results: tuple[MapResult, ...], _labels: np.ndarray, _indices: np.ndarray, _classes: tuple[str, ...],
             _imgs: data.ImageData):
-    from genviz.embeddings.figures import MapPanel, map_figure
-
     panels = []
     for spec, result, (i, j) in zip(specs, _results, pairs):
         if spec.method == "pca":
@@ -583,8 +581,6 @@ def checkpoint_of(source: Source, settings: backend.Settings) -> Checkpoint | No
 def show_selection(rows: list[int], ps: PointSet, settings: backend.Settings, imgs: data.ImageData) -> None:
     """What a click or lasso picked: one point → its image, reconstruction and nearest neighbours
     in the code space; several → their images and class counts."""
-    from genviz.core import figures
-
     labels, indices = labels_and_indices(ps, imgs)
     scale = figures.pixel_scale(imgs.image_shape, 56)
     if len(rows) == 1:
@@ -612,8 +608,6 @@ def show_selection(rows: list[int], ps: PointSet, settings: backend.Settings, im
 
 def show_neighbours(row: int, ps: PointSet, settings: backend.Settings, imgs: data.ImageData, k: int = 8) -> None:
     """The k nearest neighbours of one point in the full code space of `ps.source`."""
-    from genviz.core import figures
-
     labels, indices = labels_and_indices(ps, imgs)
     pts = points(ps, checkpoint_of(ps.source, settings), imgs)
     near = neighbour_rows(pts, row, k)

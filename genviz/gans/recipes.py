@@ -17,7 +17,7 @@ from genviz.core.config import check_range
 from genviz.core.errors import CheckpointError, ConfigError, TrainingDiverged
 from genviz.core.optim import adam
 from genviz.core.registry import KindSpec, ParamSpec, register
-from genviz.core.scoring import SampleScores
+from genviz.core.scoring import SampleScores, classifier_features, load_scorer, score_samples
 from genviz.core.train import RunState, TrainParams
 from genviz.gans import objectives
 from genviz.gans.models import CONDITIONINGS, D_NORMS, GAN, PRESETS, GANConfig
@@ -197,8 +197,6 @@ class GeneratorScores(NamedTuple):
 def generator_scores(model: GAN, data, n: int = 1000, seed: int = 0) -> GeneratorScores | None:
     """Score n samples (fixed seed; balanced labels for conditional kinds) with the dataset's shipped
     classifier against its test images; None when no classifier is shipped for this dataset."""
-    from genviz.core.scoring import classifier_features, load_scorer, score_samples
-
     try:
         scorer = load_scorer(data.name, data.device)
     except CheckpointError:

@@ -16,7 +16,7 @@ from genviz.core.jobs import BackgroundJob
 from genviz.gans import experiments
 from genviz.gans.models import PRESETS
 from genviz.gans.recipes import GeneratorScores, generator_scores
-from genviz.ui import Settings, cached_view, catalogue, dataset, load_checkpoint, session_job, start_job
+from genviz.ui import Settings, cached_view, catalogue, dataset, load_checkpoint, session_job, start_job, training
 
 VANISHING_JOB = "gan_vanishing"
 
@@ -117,8 +117,6 @@ def checkpoint_history(ckpt: Checkpoint) -> History:
 
 def live_history() -> History | None:
     """The Train page's run when it trains a GAN (its records carry the fixed-noise previews)."""
-    from genviz.ui import training
-
     run = training.current()
     if run is None or registry.get(run.kind).family != "gan":
         return None

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from genviz.core.config import check_range, config_from_dict
+from genviz.core import checkpoints
+from genviz.core.config import check_range, config_from_dict, config_to_dict
 from genviz.core.errors import CheckpointError
 from genviz.core.train import TensorSplit, TrainParams, TrainRecord, fit
 from genviz.team.matches import Matches, Roster
@@ -204,9 +205,6 @@ _CONFIG_TYPES = {"team": TeamConfig, "team-pairs": AllPairsConfig}
 
 def save_result(path: str | Path, result: TeamResult, *, half: bool = False) -> Path:
     """Save the factorised model as a genviz checkpoint; the baselines travel as extra tensors."""
-    from genviz.core import checkpoints
-    from genviz.core.config import config_to_dict
-
     main = result.main
     metrics = {}
     extra_tensors = {}
@@ -257,7 +255,5 @@ def result_from_checkpoint(ckpt: Any) -> TeamResult:
 
 
 def load_result(path: str | Path) -> TeamResult:
-    from genviz.core import checkpoints
-
     return result_from_checkpoint(checkpoints.load(path, "cpu"))
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import streamlit as st
 import torch
 
-from genviz.core import checkpoints, data
+from genviz.core import atomic, checkpoints, data, paths, registry
 from genviz.core import device as devices
 from genviz.core.errors import GenvizError
 from genviz.core.jobs import BackgroundJob, SessionJobs, training_queue
@@ -27,8 +27,6 @@ def _configure_once() -> int:
 @st.cache_resource(show_spinner=False)
 def _remove_stale_temp_files_once() -> int:
     """Once per server: delete our own temporary files left by killed saves (older than 10 minutes)."""
-    from genviz.core import atomic, paths
-
     return len(atomic.remove_stale_temp_files([paths.user_checkpoint_dir(), paths.SHIPPED_DIR]))
 
 
@@ -195,8 +193,6 @@ def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[ch
 
 
 def family_of(kind: str) -> str:
-    from genviz.core import registry
-
     try:
         return registry.get(kind).family
     except GenvizError:

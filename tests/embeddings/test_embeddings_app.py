@@ -114,7 +114,7 @@ def _save_autoencoder(kind: str, image_shape: tuple[int, int, int], name: str, *
 
 @pytest.mark.parametrize("kind, shape, nan, message", [
     ("ae", (1, 28, 28), False, "encodes images of shape (1, 28, 28), but the digits dataset has (1, 8, 8)"),
-    ("ae", (1, 8, 8), True, "contain NaN or infinite values"),
+    ("ae", (1, 8, 8), True, "weights that are NaN or infinite"),
 ])
 def test_bad_encoders_give_a_sentence_and_the_previous_map_stays(kind, shape, nan, message):
     _save_autoencoder(kind, shape, "zz-bad-encoder", nan=nan)
