@@ -12,8 +12,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from genviz import pretrained
+from genviz.core import atomic, checkpoints, data, device, paths, registry
 from genviz.core.config import PRECISIONS
-from genviz.core.errors import AlreadyExists, GenvizError
+from genviz.core.errors import AlreadyExists, ConfigError, GenvizError
+from genviz.core.evaluation import evaluate_model
+from genviz.core.train import TrainParams, new_run, save_run
 from genviz.embeddings.cli import add_embed_command
 from genviz.team.cli import add_team_command
 
@@ -34,8 +38,6 @@ def _param_value(raw: str, kind: str) -> Any:
 
 def _parse_sets(spec, items: list[str]) -> dict[str, Any]:
     """`--set name=value` pairs, typed by the kind's ParamSpecs (unknown names are refused)."""
-    from genviz.core.errors import ConfigError
-
     params = {p.name: p for p in spec.params}
     out: dict[str, Any] = {}
     for item in items:
@@ -50,9 +52,6 @@ def _parse_sets(spec, items: list[str]) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from genviz.core import checkpoints, data, device, registry
-    from genviz.core.train import TrainParams, new_run, save_run
-
     spec = registry.get(args.kind)
     try:  # an unwritable or taken --out is refused now, not after the training
         out = checkpoints.check_save_target(checkpoints.resolve_out(args.out, f"{args.kind}-{args.dataset}"),
@@ -84,9 +83,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from genviz.core import checkpoints, data, device, registry
-    from genviz.core.evaluation import evaluate_model
-
     dev = device.pick(args.device)
     device.configure_threads()
     ckpt = checkpoints.load(args.path, dev)
@@ -100,8 +96,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoints(args: argparse.Namespace) -> int:
-    from genviz.core import checkpoints
-
     dirs = [Path(d) for d in args.dir] if args.dir else None
     items, skipped = checkpoints.scan(dirs)
     for s in skipped:
@@ -119,15 +113,10 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    from genviz import pretrained
-    from genviz.core import device
-
     dev = str(device.pick(args.device))
     device.configure_threads(args.threads)
     specs = list(pretrained.select(args.only))
     if not specs:
-        from genviz.core.errors import ConfigError
-
         raise ConfigError(f"No shipped checkpoint matches {args.only}; see genviz/pretrained.py for names.")
     total = time.perf_counter()
     for spec in specs:
@@ -191,8 +180,6 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = [add_team_command, add_embed_comma
 
 def _remove_stale_temp_files() -> None:
     """Temporary files of killed saves (ours only, older than 10 minutes) in the folders we save to."""
-    from genviz.core import atomic, paths
-
     atomic.remove_stale_temp_files([paths.user_checkpoint_dir(), paths.SHIPPED_DIR])
 
 

@@ -14,6 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from genviz.core import atomic, checkpoints, data, device
+from genviz.core import device as devices
+from genviz.core.config import check_choice
+from genviz.embeddings import metrics as embedding_metrics
+from genviz.embeddings import projections
+
 
 @dataclass(frozen=True)
 class EmbedRun:
@@ -45,8 +51,6 @@ class EmbedRun:
 
 def clamp_note(dataset: str, split: str, n: int, available: int, other_split: str, other_available: int) -> str | None:
     """The sentence that says `n` points were asked for but fewer are used, or None when none were dropped."""
-    from genviz.embeddings import projections
-
     used = min(n, available, projections.MAX_POINTS)
     if used >= n:
         return None
@@ -65,9 +69,6 @@ def load_codes(source: str, dataset: str | None, split: str, n: int, seed: int, 
     """
     import torch
 
-    from genviz.core import checkpoints, data
-    from genviz.core import device as devices
-    from genviz.embeddings import projections
 
     dev = devices.pick(device)
     ckpt = None if source == "pixels" else checkpoints.load(source, dev)
@@ -94,10 +95,6 @@ def embed(source: str, *, dataset: str | None = None, method: str = "tsne", n: i
           seed: int = 0, code: str = "mean", device: str | None = None, progress=None, codes_cache: dict | None = None,
           note=None, **params: Any) -> EmbedRun:
     """Make one map and score it. `codes_cache` (a dict) reuses codes across calls with the same points."""
-    from genviz.core.config import check_choice
-    from genviz.embeddings import metrics as embedding_metrics
-    from genviz.embeddings import projections
-
     check_choice("Split", split, ("test", "train"))
     key = (source, dataset, split, n, seed, code)
     loaded = codes_cache.get(key) if codes_cache is not None else None
@@ -115,9 +112,6 @@ def embed(source: str, *, dataset: str | None = None, method: str = "tsne", n: i
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from genviz.core import atomic, device
-    from genviz.embeddings import projections
-
     device.configure_threads(args.threads)
     if args.out:
         atomic.check_writable(args.out)  # before the projection, which can take minutes
