@@ -19,7 +19,7 @@ from genviz.autoencoders.models import corrupt, prior_log_density, sample_prior
 from genviz.core import latent, registry
 from genviz.core.data import ImageData
 from genviz.core.scoring import SampleScores, score_samples
-from genviz.core.train import TensorSplit, TrainParams, batched, fit
+from genviz.core.train import TensorSplit, TrainParams, batched, fit, seeded_build
 
 
 def psnr(x: Tensor, y: Tensor) -> Tensor:
@@ -200,9 +200,8 @@ class CurveSettings:
 
 def _curve_point(imgs: ImageData, latent: int, n_train: int, s: CurveSettings, stop: threading.Event | None) -> dict[str, Any]:
     spec = registry.get("ae")
-    torch.manual_seed(s.seed)
     config = spec.make_config(imgs.image_shape, imgs.n_classes, latent_dim=latent, hidden=s.hidden)
-    model = spec.build(config).to(imgs.device)
+    model = seeded_build(spec.build, config, s.seed).to(imgs.device)
     recipe = spec.recipe(config)
     g = torch.Generator().manual_seed(s.seed)
     idx = torch.randperm(len(imgs.x_train), generator=g)[:n_train].to(imgs.device)
@@ -242,9 +241,8 @@ def beta_experiment(imgs: ImageData, beta: float, latent_dim: int = 8, epochs: f
     """Train a small MLP VAE with weight β on the KL term; yield progress, then a final record with the
     held-out reconstruction and KL (nats), the number of active units and a few reconstructions and samples."""
     spec = registry.get("vae")
-    torch.manual_seed(seed)
     config = spec.make_config(imgs.image_shape, imgs.n_classes, latent_dim=latent_dim, hidden=128, beta=beta)
-    model = spec.build(config).to(imgs.device)
+    model = seeded_build(spec.build, config, seed).to(imgs.device)
     recipe = spec.recipe(config)
     split = TensorSplit((imgs.x_train,), (imgs.x_test,))
     params = TrainParams(epochs=epochs, batch_size=64, lr=2e-3, seed=seed, log_every=50, eval_every_epoch=False)

@@ -22,6 +22,7 @@ from genviz.concepts.gaussian import ACTIVATIONS, grid_lines, warp_lines
 from genviz.core.blocks import mlp
 from genviz.core.config import check_choice, check_range
 from genviz.core.errors import ConfigError, DataFormatError, TrainingDiverged
+from genviz.core.train import seeded_build
 from genviz.gans.objectives import Objective, gradient_penalty, objective
 
 TARGETS = ("ring", "grid", "line", "moons", "custom")
@@ -277,10 +278,10 @@ class Gan2dLab:
         self.target = target_distribution(config.target, custom_points)
         self.config = config
         act = ACTIVATIONS[config.activation]
-        with torch.random.fork_rng(devices=[]):  # nn.Linear's default init draws from the global generator
-            torch.manual_seed(config.seed)
-            self.generator = mlp([2] + [config.g_width] * config.g_layers + [2], activation=act)
-            self.discriminator = mlp([2] + [config.d_width] * config.d_layers + [1], activation=act)
+        # nn.Linear's default init draws from the global generator: build under the seeded lock
+        self.generator, self.discriminator = seeded_build(lambda c: (
+            mlp([2] + [c.g_width] * c.g_layers + [2], activation=act),
+            mlp([2] + [c.d_width] * c.d_layers + [1], activation=act)), config, config.seed)
         self.batches = torch.Generator().manual_seed(config.seed + 1)
         fixed = torch.Generator().manual_seed(config.seed + 2)
         self.z_show = torch.randn(SHOW_POINTS, 2, generator=fixed)
