@@ -105,7 +105,7 @@ PRETRAINED += _autoencoder_entries()
 
 
 def _gan_entries() -> list[PretrainSpec]:
-    """DCGAN, cGAN, AC-GAN, WGAN-GP and SN-GAN on digits (MLP, seconds each) and MNIST (DCGAN convs,
+    """DCGAN, cGAN, AC-GAN, WGAN-GP, SN-GAN and the BigGAN ideas on digits (MLP, seconds each) and MNIST (DCGAN convs,
     about 5 minutes each on 2 CPU cores, bf16): Fréchet distance, classifier score, training time, the
     metric curve and 16 fixed-noise grids in each file; dcgan-<dataset> also carries the
     saturating-vs-non-saturating experiment. About 8 MB in all, fp16."""
@@ -121,6 +121,7 @@ def _gan_entries() -> list[PretrainSpec]:
         "acgan": (({}, {}), ({}, {})),
         "wgan-gp": (({"n_critic": 5, "gp_lambda": 10.0}, {}), ({"n_critic": 5, "gp_lambda": 10.0}, {"max_steps": 20000})),
         "sngan": (({"n_critic": 2}, {"lr": 2e-4}), ({"n_critic": 1}, {})),
+        "biggan": (({"ema": 0.99}, {}), ({"ema": 0.999}, {})),  # EMA: the live G oscillates (digits: FD 186 live, 55 EMA)
     }
     entries = [PretrainSpec(f"{kind}-digits", kind, "digits", d[0], {**digits, **d[1]}, custom=gan_experiments.build_pretrained)
                for kind, (d, _) in plan.items()]

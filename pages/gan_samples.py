@@ -27,7 +27,10 @@ if ckpt is not None:
         seed = settings.seed + st.session_state["gans_offset"]
         st.caption(f"Noise seed {seed} (sidebar seed + {st.session_state['gans_offset']} resamples). "
                    "The same seed always gives the same grid.")
-    images = backend.show_error(lambda: gan_backend.samples(ckpt, n, seed))
+        truncate = st.toggle("Truncate z", key="gans_truncate",
+                             help="The truncation trick (BigGAN): every entry of z with |z| > ψ is resampled.")
+        psi = st.slider("ψ", 0.1, 2.0, 0.5, step=0.05, key="gans_psi", disabled=not truncate) if truncate else None
+    images = backend.show_error(lambda: gan_backend.samples(ckpt, n, seed, psi))
     if images is not None:
         caption = f"{n} samples of {ckpt.name}"
         if ckpt.config.conditional:
@@ -42,7 +45,7 @@ if ckpt is not None:
     st.latex(r"d_F = \lVert \mu_{g} - \mu_{r} \rVert^2 + \operatorname{Tr}\!\big(\Sigma_{g} + \Sigma_{r} "
              r"- 2(\Sigma_{g}\Sigma_{r})^{1/2}\big)")
     with st.spinner("Scoring 1,000 samples…"):
-        scores = backend.show_error(lambda: gan_backend.quality(ckpt, imgs, seed))
+        scores = backend.show_error(lambda: gan_backend.quality(ckpt, imgs, seed, psi))
     if scores is None:
         st.info(f"No classifier is shipped for '{imgs.name}', so samples cannot be scored here.")
     else:
@@ -56,6 +59,23 @@ if ckpt is not None:
                            help="Share of samples the classifier puts in the class the generator was asked for.")
         st.plotly_chart(gan_figures.label_histogram(scores["label_counts"], imgs.classes), key="gans_hist",
                         width="stretch")
+    st.subheader("Truncation: realism against variety")
+    st.caption("Smaller ψ keeps z near the centre of N(0, I): samples get more typical (confidence and "
+               "precision — the share of samples inside the real images' k-NN manifold — rise) and less "
+               "varied (recall — the share of real images inside the samples' manifold — falls). 1,000 "
+               "samples per ψ, seed 0, in the shipped classifier's features.")
+    if (ckpt.meta.get("extra") or {}).get("truncation_curve") or st.button(
+            "Measure the truncation curve (about 20 s)", key="gans_trunc_run"):
+        curve = backend.show_error(lambda: gan_backend.truncation_curve(ckpt, imgs))
+        if curve:
+            st.plotly_chart(gan_figures.truncation_figure(curve), key="gans_trunc_fig", width="stretch")
+            trend = {k: [p[k] for p in curve] for k in ("confidence", "precision", "recall")}
+            falls = [k for k, v in trend.items() if v[0] > v[-1]]
+            st.caption("From ψ = 2 down to ψ = 0.1: " + ", ".join(
+                f"{k} {v[-1]:.2f} → {v[0]:.2f}" for k, v in trend.items()) + ". "
+                + ("Confidence and precision rise and recall falls, as the lecture says."
+                   if falls == ["confidence", "precision"] else
+                   "Here not every number moves the way the lecture says: read the curve."))
     extra = ckpt.meta.get("extra") or {}
     if extra.get("train_seconds"):
         st.caption(f"Trained for {extra.get('train_steps', '?')} steps in {extra['train_seconds']:.0f} s "

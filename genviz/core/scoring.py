@@ -90,3 +90,24 @@ def load_scorer(dataset: str, device: torch.device | str = "cpu") -> nn.Module:
         raise CheckpointError(f"No scoring classifier for '{dataset}' is shipped; rebuild it with "
                               f"`python -m genviz pretrain --only classifier-{dataset}`.")
     return checkpoints.load(path, device).model  # type: ignore[return-value]
+
+
+def knn_radii(feats: Tensor, k: int = 3) -> Tensor:
+    """Distance of each row to its k-th nearest other row (the radius of its k-NN ball)."""
+    d = torch.cdist(feats, feats)
+    return d.kthvalue(k + 1, dim=1).values  # +1: the row itself is at distance 0
+
+
+def precision_recall(real_feats: Tensor, fake_feats: Tensor, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) in classifier features.
+
+    The real manifold is the union of k-NN balls around the real points; precision is the share of fakes
+    inside it (are the samples realistic?). Recall swaps the roles: the share of real points inside the
+    fakes' manifold (do the samples cover the data?).
+    """
+    real, fake = real_feats.float(), fake_feats.float()
+    r_real, r_fake = knn_radii(real, k), knn_radii(fake, k)
+    d = torch.cdist(fake, real)  # (F, R)
+    precision = (d <= r_real[None, :]).any(1).float().mean()
+    recall = (d.T <= r_fake[None, :]).any(1).float().mean()
+    return float(precision), float(recall)

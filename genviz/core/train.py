@@ -303,6 +303,8 @@ def save_run(run: Run, path: str | Path, data: Any, *, extra: dict[str, Any] | N
     """Score `run`'s model on `data`'s test split and write it to `path` atomically, recording the
     steps and epochs actually run, its wall clock and its settings."""
     run.metrics = {**evaluate_model(run.kind, run.model, run.config, data, seed=run.params.seed), **(metrics or {})}
-    return checkpoints.save(path, run.model, run.config, dataset=run.dataset, metrics=run.metrics,
-                            epochs=run.epochs, half=half, extra={**run.train_extra(), **(extra or {})},
+    numbers = {k: v for k, v in run.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    structured = {k: v for k, v in run.metrics.items() if k not in numbers}  # curves etc. go to the extra map
+    return checkpoints.save(path, run.model, run.config, dataset=run.dataset, metrics=numbers,
+                            epochs=run.epochs, half=half, extra={**run.train_extra(), **structured, **(extra or {})},
                             extra_tensors=extra_tensors or {})

@@ -101,3 +101,24 @@ def latent_norms(norms: dict[str, Sequence[float]], typical: float) -> go.Figure
     fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="t", yaxis_title="‖z‖",
                       legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
+
+
+def truncation_figure(curve: Sequence[dict], height: int = 360) -> go.Figure:
+    """Fréchet distance (left axis) and confidence, precision, recall (right axis, 0–1) against ψ."""
+    psis = [p["psi"] for p in curve]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=psis, y=[p["frechet_distance"] for p in curve], name="Fréchet distance ↓",
+                             mode="lines+markers", line=dict(color="#444")), secondary_y=False)
+    for key, label, colour in (("confidence", "confidence", "#1f77b4"), ("precision", "precision (realism)", "#2ca02c"),
+                               ("recall", "recall (coverage)", "#d62728"), ("label_agreement", "label agreement", "#9467bd")):
+        if key in curve[0]:
+            fig.add_trace(go.Scatter(x=psis, y=[p[key] for p in curve], name=label, mode="lines+markers",
+                                     line=dict(color=colour, dash="dot" if key == "label_agreement" else None)),
+                          secondary_y=True)
+    fig.update_xaxes(title="truncation ψ (z entries resampled until |z| ≤ ψ)", type="log",
+                     tickvals=psis, ticktext=[f"{p:g}" for p in psis])
+    fig.update_yaxes(title="Fréchet distance", secondary_y=False)
+    fig.update_yaxes(title="share (0–1)", range=[0, 1.05], secondary_y=True)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(orientation="h", y=-0.3, yanchor="top", x=0))
+    return fig

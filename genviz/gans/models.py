@@ -15,6 +15,7 @@ A GAN is described by three axes, not by a kind (`PRESETS` names the five shippe
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -35,14 +36,19 @@ D_NORMS = ("batch", "none", "spectral")
 # The shipped kinds as points on the axes. `kind` in a config names the preset it started from;
 # axes given explicitly override the preset's.
 PRESETS: dict[str, dict[str, Any]] = {
-    "dcgan": {"objective": "bce-non-saturating", "conditioning": "none", "d_norm": "batch"},
-    "cgan": {"objective": "bce-non-saturating", "conditioning": "input", "d_norm": "batch"},
-    "acgan": {"objective": "bce-non-saturating", "conditioning": "auxiliary", "d_norm": "batch"},
-    "wgan-gp": {"objective": "wgan-gp", "conditioning": "none", "d_norm": "none"},
-    "sngan": {"objective": "hinge", "conditioning": "none", "d_norm": "spectral"},
+    "dcgan": {"objective": "bce-non-saturating", "conditioning": "none", "d_norm": "batch", "g_conditioning": "input"},
+    "cgan": {"objective": "bce-non-saturating", "conditioning": "input", "d_norm": "batch", "g_conditioning": "input"},
+    "acgan": {"objective": "bce-non-saturating", "conditioning": "auxiliary", "d_norm": "batch",
+              "g_conditioning": "input"},
+    "wgan-gp": {"objective": "wgan-gp", "conditioning": "none", "d_norm": "none", "g_conditioning": "input"},
+    "sngan": {"objective": "hinge", "conditioning": "none", "d_norm": "spectral", "g_conditioning": "input"},
+    # BigGAN's ideas at MNIST scale (Brock et al. 2018): G with class-conditional BatchNorm from one shared
+    # embedding and hierarchical z, D with spectral norm and a projection head, hinge loss, EMA of G.
+    "biggan": {"objective": "hinge", "conditioning": "projection", "d_norm": "spectral", "g_conditioning": "cbn"},
 }
 GAN_KINDS = tuple(PRESETS)
-_AXES = ("objective", "conditioning", "d_norm")
+_AXES = ("objective", "conditioning", "d_norm", "g_conditioning")
+G_CONDITIONINGS = ("input", "cbn")
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,10 @@ class GANConfig:
     n_critic: int = bounded(1, 1, 10, "Discriminator steps per generator step (n_critic)")
     gp_lambda: float = bounded(10.0, 0.0, 100.0, "Gradient-penalty weight λ")  # with objective wgan-gp
     aux_weight: float = bounded(1.0, 0.0, 10.0, "Auxiliary class-loss weight")  # with conditioning auxiliary
+    # generator options
+    g_conditioning: str = ""  # "" = the preset's; "input" (one-hot y concatenated to z) | "cbn" (see CBNGenerator)
+    ema: float = bounded(0.0, 0.0, 0.9999, "EMA decay of G's weights")  # 0 = off; sampling uses the average
+    ortho_reg: float = bounded(0.0, 0.0, 0.01, "Orthogonal regularisation β")  # BigGAN's off-diagonal form
 
     def __post_init__(self) -> None:
         check_choice("GAN kind", self.kind, GAN_KINDS)
@@ -71,6 +81,7 @@ class GANConfig:
         check_choice("GAN objective", self.objective, OBJECTIVES)
         check_choice("Conditioning", self.conditioning, CONDITIONINGS)
         check_choice("Discriminator normalisation", self.d_norm, D_NORMS)
+        check_choice("Generator conditioning", self.g_conditioning, G_CONDITIONINGS)
         c, h, w = self.image_shape
         check_range("Image channels", c, 1, 4)
         check_range("Image height", h, 4, 256)
@@ -178,6 +189,89 @@ class MLPGenerator(nn.Module):
         return self.net(z).sigmoid().view(-1, *self.image_shape)
 
 
+class ConditionalBatchNorm(nn.Module):
+    """BatchNorm without its own affine; gain = 1 + W_g·c and bias = W_b·c from a conditioning vector c
+    (de Vries et al. 2017; BigGAN feeds c = [shared class embedding, a chunk of z])."""
+
+    def __init__(self, channels: int, cond_dim: int):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Linear(cond_dim, channels, bias=False)
+        self.bias = nn.Linear(cond_dim, channels, bias=False)
+        nn.init.zeros_(self.gain.weight)  # starts as plain BatchNorm; the class then learns its gain and bias
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, h: Tensor, cond: Tensor) -> Tensor:
+        flat = h.dim() == 2  # (B, C) from an MLP: normalised as (B, C, 1, 1)
+        h = self.bn(h[:, :, None, None] if flat else h)
+        h = h * (1 + self.gain(cond))[:, :, None, None] + self.bias(cond)[:, :, None, None]
+        return h[:, :, 0, 0] if flat else h
+
+
+def split_sizes(total: int, parts: int) -> list[int]:
+    """`total` as `parts` near-equal chunk sizes (the first ones larger)."""
+    base, extra = divmod(total, parts)
+    return [base + (i < extra) for i in range(parts)]
+
+
+class CBNGenerator(nn.Module):
+    """G(z, y) with class-conditional BatchNorm and hierarchical z (Brock et al. 2018, §3 and appendix B).
+
+    z is split into one chunk per block plus one for the input; each BN layer is conditioned on
+    [shared embedding e(y), its chunk of z]. Conv body: the DCGAN stages of `ConvGenerator`; MLP body
+    (8×8 digits): the two hidden layers of `MLPGenerator`.
+    """
+
+    takes_labels = True
+
+    def __init__(self, config: GANConfig, embed_dim: int = 32):
+        super().__init__()
+        self.image_shape = config.image_shape
+        self.conv = config.resolved_body == "conv"
+        self.embed = nn.Embedding(config.n_classes, embed_dim)  # shared by every BN layer
+        if self.conv:
+            k = conv_stages(config.image_shape)
+            self.start = config.image_shape[1] // 2**k
+            widths = [config.g_width * 2 ** (k - 1 - i) for i in range(k)]
+        else:
+            widths = [4 * config.g_width] * 2
+        self.chunks = split_sizes(config.latent_dim, len(widths) + 1)
+        first, *rest = self.chunks
+        if self.conv:
+            self.input = nn.ConvTranspose2d(first + embed_dim, widths[0], self.start, 1, 0, bias=False)
+            self.blocks = nn.ModuleList(nn.ConvTranspose2d(widths[i], widths[i + 1], 4, 2, 1, bias=False)
+                                        for i in range(len(widths) - 1))
+            self.out = nn.ConvTranspose2d(widths[-1], config.image_shape[0], 4, 2, 1)
+        else:
+            self.input = nn.Linear(first + embed_dim, widths[0])
+            self.blocks = nn.ModuleList([nn.Linear(widths[0], widths[1])])
+            self.out = nn.Linear(widths[1], math.prod(config.image_shape))
+        self.norms = nn.ModuleList(ConditionalBatchNorm(w, c + embed_dim) for w, c in zip(widths, rest))
+
+    def forward(self, z: Tensor, labels: Tensor) -> Tensor:
+        e = self.embed(labels.long())
+        zs = torch.split(z, self.chunks, 1)
+        h = torch.cat([zs[0], e], 1)
+        h = self.input(h[:, :, None, None] if self.conv else h)
+        for i, norm in enumerate(self.norms):
+            h = F.relu(norm(h, torch.cat([zs[i + 1], e], 1)))
+            if i < len(self.blocks):
+                h = self.blocks[i](h)
+        return self.out(h).sigmoid().view(-1, *self.image_shape)
+
+
+def orthogonal_penalty(module: nn.Module) -> Tensor:
+    """Σ_W ‖WᵀW ⊙ (1 − I)‖²_F over the weight matrices of `module` (BigGAN's off-diagonal form: it
+    asks filters to be orthogonal without fixing their norms); conv kernels are read as (out, in·k·k)."""
+    total = torch.zeros((), device=next(module.parameters()).device)
+    for name, w in module.named_parameters():
+        if name.endswith("weight") and w.dim() >= 2 and "embed" not in name:
+            m = w.flatten(1)
+            gram = m @ m.T
+            total = total + (gram * (1 - torch.eye(len(gram), device=gram.device))).square().sum()
+    return total
+
+
 class ConvDiscriminator(nn.Module):
     """x (in [0,1], plus K label planes for cgan) → k strided 4×4 convs + LeakyReLU(0.2) → features.
 
@@ -264,19 +358,50 @@ class GAN(nn.Module):
     def __init__(self, config: GANConfig):
         super().__init__()
         self.config = config
-        in_dim = config.latent_dim + (config.n_classes if config.conditional else 0)
-        make = ConvGenerator if config.resolved_body == "conv" else MLPGenerator
-        self.generator = make(in_dim, config.image_shape, config.g_width)
+        if config.conditional and config.g_conditioning == "cbn":
+            self.generator: nn.Module = CBNGenerator(config)
+        else:
+            in_dim = config.latent_dim + (config.n_classes if config.conditional else 0)
+            make = ConvGenerator if config.resolved_body == "conv" else MLPGenerator
+            self.generator = make(in_dim, config.image_shape, config.g_width)
         self.discriminator = Discriminator(config)
+        # An exponential moving average of G's weights, used for sampling (Karras et al. 2018; BigGAN):
+        # it averages out the last steps' oscillation around the generator D is chasing.
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if config.ema > 0 else None
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator that draws samples: the EMA copy when the config keeps one, else G itself."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """θ_ema ← d·θ_ema + (1 − d)·θ_G (d = config.ema), BatchNorm running statistics alike."""
+        if self.generator_ema is None:
+            return
+        ema, live = list(self.generator_ema.parameters()), list(self.generator.parameters())
+        torch._foreach_lerp_(ema, live, 1.0 - self.config.ema)
+        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            if b.is_floating_point():  # running statistics averaged like the weights they normalise
+                b_ema.lerp_(b, 1.0 - self.config.ema)
+            else:
+                b_ema.copy_(b)
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """n latent vectors z ~ N(0, I) drawn from `generator` (any device), on the model's device."""
+    def noise(self, n: int, generator: torch.Generator | None = None, psi: float | None = None) -> Tensor:
+        """n latent vectors z ~ N(0, I) drawn from `generator` (any device), on the model's device.
+
+        `psi`: the truncation trick (Brock et al. 2018, §3.1): every entry whose magnitude would exceed ψ
+        is resampled, i.e. z is drawn from N(0, 1) truncated to [−ψ, ψ] — sampled exactly in one pass
+        by the inverse CDF. Smaller ψ trades variety for typical, cleaner samples.
+        """
         dev = generator.device if generator is not None else self.device
-        return torch.randn(n, self.config.latent_dim, generator=generator, device=dev).to(self.device)
+        if psi is None:
+            return torch.randn(n, self.config.latent_dim, generator=generator, device=dev).to(self.device)
+        return truncated_normal((n, self.config.latent_dim), psi, generator, dev).to(self.device)
 
     def random_labels(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         dev = generator.device if generator is not None else self.device
@@ -284,11 +409,17 @@ class GAN(nn.Module):
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """G(z) or G(z, y): images (B, C, H, W) in [0, 1]."""
-        if self.config.conditional:
-            if labels is None:
-                raise ConfigError("A class-conditional generator draws a chosen class: give it class labels.")
-            z = torch.cat([z, one_hot(labels.to(z.device), self.config.n_classes)], 1)
-        return self.generator(z)
+        return self._draw(self.generator, z, labels)
+
+    def _draw(self, net: nn.Module, z: Tensor, labels: Tensor | None) -> Tensor:
+        if not self.config.conditional:
+            return net(z)
+        if labels is None:
+            raise ConfigError("A class-conditional generator draws a chosen class: give it class labels.")
+        labels = labels.to(z.device)
+        if getattr(net, "takes_labels", False):
+            return net(z, labels)
+        return net(torch.cat([z, one_hot(labels, self.config.n_classes)], 1))
 
     def discriminate(self, x: Tensor, labels: Tensor | None = None) -> DiscriminatorOutput:
         if self.config.d_takes_labels and labels is None:
@@ -301,20 +432,32 @@ class GAN(nn.Module):
         return GANOutput(images, d.logit, d.class_logits)
 
     @torch.inference_mode()
-    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
-        """n images from fresh noise (labels drawn uniformly for conditional kinds unless given)."""
-        z = self.noise(n, generator)
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None,
+               psi: float | None = None) -> Tensor:
+        """n images from fresh noise (truncated at ψ when given; labels drawn uniformly for conditional
+        GANs unless given), drawn by `sampler` (the EMA generator when there is one)."""
+        z = self.noise(n, generator, psi)
         if self.config.conditional and labels is None:
             labels = self.random_labels(n, generator)
-        return self.generate(z, labels if self.config.conditional else None)
+        return self._draw(self.sampler, z, labels if self.config.conditional else None)
 
     @torch.inference_mode()
     def decode_noise(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """G of given latent vectors (for walks and class grids), under inference mode."""
+        """The sampler's images of given latent vectors (for walks and class grids)."""
         z = z.to(self.device)
         if self.config.conditional and labels is None:
             labels = torch.zeros(len(z), dtype=torch.long, device=self.device)
-        return self.generate(z, labels.to(self.device) if self.config.conditional else None)
+        return self._draw(self.sampler, z, labels.to(self.device) if self.config.conditional else None)
+
+
+def truncated_normal(shape: tuple[int, ...], psi: float, generator: torch.Generator | None = None,
+                     device: torch.device | str = "cpu") -> Tensor:
+    """Draws of N(0, 1) truncated to [−ψ, ψ]: u ~ U(Φ(−ψ), Φ(ψ)), z = Φ⁻¹(u)."""
+    if not (isinstance(psi, (int, float)) and 0 < psi <= 10):  # also refuses NaN
+        raise ConfigError(f"The truncation ψ must be a number above 0 and at most 10; got {psi}.")
+    lo = float(torch.special.ndtr(torch.tensor(-float(psi), dtype=torch.float64)))
+    u = torch.rand(shape, generator=generator, device=device, dtype=torch.float64) * (1 - 2 * lo) + lo
+    return torch.special.ndtri(u).clamp_(-psi, psi).float()
 
 
 interpolate_noise = latent.interpolate  # noise paths for latent walks (see genviz.core.latent)

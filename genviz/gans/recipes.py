@@ -11,16 +11,24 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import torch
+from scipy.stats import spearmanr
 from torch import Tensor, nn
 
 from genviz.core.config import check_range
 from genviz.core.errors import CheckpointError, ConfigError, TrainingDiverged
 from genviz.core.optim import adam
 from genviz.core.registry import KindSpec, ParamSpec, register
-from genviz.core.scoring import SampleScores, classifier_features, load_scorer, score_samples
+from genviz.core.scoring import (
+    SampleScores,
+    classifier_features,
+    frechet_distance,
+    load_scorer,
+    precision_recall,
+    score_samples,
+)
 from genviz.core.train import RunState, TrainParams
 from genviz.gans import objectives
-from genviz.gans.models import CONDITIONINGS, D_NORMS, GAN, PRESETS, GANConfig
+from genviz.gans.models import CONDITIONINGS, D_NORMS, G_CONDITIONINGS, GAN, PRESETS, GANConfig, orthogonal_penalty
 from genviz.gans.objectives import OBJECTIVES
 
 PREVIEW_SAMPLES = 40  # 4 rows of 10: column j is class j for the conditional GANs
@@ -100,6 +108,8 @@ class GANRecipe:
         loss = self.objective.g_loss(out.logit)
         if out.class_logits is not None:
             loss = loss + self.config.aux_weight * objectives.auxiliary_class_loss(out.class_logits, fake_y)
+        if self.config.ortho_reg > 0:
+            loss = loss + self.config.ortho_reg * orthogonal_penalty(model.generator)
         return loss
 
     # --- one trainer step ---------------------------------------------------------------------------
@@ -134,6 +144,7 @@ class GANRecipe:
                 set_requires_grad(model.discriminator, True)
             norm = grad_norm(model.generator.parameters())
             opt_g.step()
+            model.update_ema()
             run.values["last_g"] = (g_loss.detach(), norm)
         g_loss_value, g_norm = run.values["last_g"]
         if self.detect_collapse:
@@ -176,8 +187,8 @@ class GANRecipe:
 
     @torch.inference_mode()
     def preview(self, model: GAN, data: tuple[Tensor, ...], generator: torch.Generator) -> Tensor:
-        z = model.noise(PREVIEW_SAMPLES, generator)
-        return model.generate(z, preview_labels(self.config, PREVIEW_SAMPLES, model.device)).float().cpu()
+        z = model.noise(PREVIEW_SAMPLES, generator)  # drawn by the sampler (the EMA generator when kept)
+        return model.decode_noise(z, preview_labels(self.config, PREVIEW_SAMPLES, model.device)).float().cpu()
 
 
 class GeneratorScores(NamedTuple):
@@ -194,7 +205,7 @@ class GeneratorScores(NamedTuple):
         return out
 
 
-def generator_scores(model: GAN, data, n: int = 1000, seed: int = 0) -> GeneratorScores | None:
+def generator_scores(model: GAN, data, n: int = 1000, seed: int = 0, psi: float | None = None) -> GeneratorScores | None:
     """Score n samples (fixed seed; balanced labels for conditional kinds) with the dataset's shipped
     classifier against its test images; None when no classifier is shipped for this dataset."""
     try:
@@ -205,7 +216,7 @@ def generator_scores(model: GAN, data, n: int = 1000, seed: int = 0) -> Generato
     labels = preview_labels(model.config, n, model.device)
     was_training = model.training
     model.eval()
-    samples = model.sample(n, torch.Generator().manual_seed(seed), labels)
+    samples = model.sample(n, torch.Generator().manual_seed(seed), labels, psi=psi)
     model.train(was_training)
     scores = score_samples(scorer, samples, data.x_test)
     agreement = None
@@ -220,6 +231,56 @@ def sample_quality(model: GAN, config: GANConfig, data) -> dict[str, Any]:
     classifier confidence, classes covered (and label agreement for cGAN / AC-GAN)."""
     result = generator_scores(model, data)
     return result.as_metrics() if result is not None else {}
+
+
+TRUNCATION_PSIS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def truncation_curve(model: GAN, data, psis: tuple[float, ...] = TRUNCATION_PSIS, n: int = 1000,
+                     seed: int = 0) -> list[dict[str, float]] | None:
+    """For each truncation ψ: Fréchet distance to the test set, mean classifier confidence, and precision /
+    recall in classifier features (k-NN manifolds, k = 3) of n samples drawn with the same seed (balanced
+    labels for conditional GANs, whose label agreement is added). None without a shipped classifier."""
+    try:
+        scorer = load_scorer(data.name, data.device)
+    except CheckpointError:
+        return None
+    check_range("Number of samples per ψ", n, 50, 20_000)
+    real_all = classifier_features(scorer, data.x_test)[0]
+    real = real_all[torch.randperm(len(real_all), generator=torch.Generator().manual_seed(seed))[:n].to(real_all.device)]
+    labels = preview_labels(model.config, n, model.device)
+    was_training = model.training
+    model.eval()
+    points = []
+    for psi in psis:
+        samples = model.sample(n, torch.Generator().manual_seed(seed), labels, psi=psi)
+        feats, probs = classifier_features(scorer, samples)
+        precision, recall = precision_recall(real, feats)
+        point = {"psi": float(psi), "frechet_distance": frechet_distance(feats, real_all),
+                 "confidence": float(probs.max(1).values.mean()), "precision": precision, "recall": recall}
+        if labels is not None:
+            point["label_agreement"] = float((probs.argmax(1) == labels).float().mean())
+        points.append(point)
+    model.train(was_training)
+    return points
+
+
+def truncation_trend(curve: list[dict[str, float]]) -> dict[str, float]:
+    """Spearman ρ of each number against ψ: the truncation claim is ρ < 0 for confidence and precision
+    (they rise as ψ falls) and ρ > 0 for recall."""
+    psis = [p["psi"] for p in curve]
+    return {f"truncation_rho_{k}": float(spearmanr(psis, [p[k] for p in curve]).statistic)
+            for k in ("confidence", "precision", "recall", "frechet_distance")}
+
+
+def quality_with_truncation(model: GAN, config: GANConfig, data) -> dict[str, Any]:
+    """`sample_quality` plus the truncation curve and its trends (BigGAN's evaluate)."""
+    out = sample_quality(model, config, data)
+    curve = truncation_curve(model, data)
+    if curve is not None:
+        out["truncation_curve"] = curve
+        out.update(truncation_trend(curve))
+    return out
 
 
 def _gan_config(kind: str):
@@ -252,9 +313,16 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
                        "projection: D's score adds ⟨embed(y), φ(x)⟩."),
         ParamSpec("d_norm", "Discriminator normalisation", "choice", preset["d_norm"], options=D_NORMS,
                   help="batch: BatchNorm (DCGAN); none (WGAN-GP); spectral: σ(W) = 1 on every layer (SN-GAN)."),
+        ParamSpec("g_conditioning", "How G reads the class", "choice", preset["g_conditioning"],
+                  options=G_CONDITIONINGS,
+                  help="input: one-hot y concatenated to z; cbn: class-conditional BatchNorm from a shared "
+                       "embedding, with z split across the layers (BigGAN). Used when conditioning is not none."),
+        ParamSpec("ema", "EMA decay of G (0 = off)", "float", 0.999 if kind == "biggan" else 0.0,
+                  help="Samples come from an exponential moving average of G's weights (BigGAN, StyleGAN)."),
     )
 
 
+_EVALUATE = {"biggan": quality_with_truncation}  # kinds whose `evaluate` reports more than sample_quality
 _N_CRITIC = ParamSpec("n_critic", "D steps per G step (n_critic)", "int", 1)
 _TRAIN = {"epochs": 40, "batch_size": 64, "lr": 5e-4}
 
@@ -272,9 +340,14 @@ for _kind, _title, _extra, _desc, _train in (
      {"lr": 2e-4}),
     ("sngan", "SN-GAN", (_N_CRITIC,),
      "Spectral normalisation on every D layer (σ(W) = 1) with the hinge loss.", {}),
+    ("biggan", "BigGAN ideas", (_N_CRITIC, ParamSpec("ortho_reg", "Orthogonal regularisation β", "log", 0.0,
+                                                     help="β Σ‖WᵀW ⊙ (1 − I)‖²; BigGAN used 1e-4. 0 = off.")),
+     "G with class-conditional BatchNorm from a shared embedding and hierarchical z; D with spectral norm "
+     "and a projection head; hinge loss; samples from an EMA of G; truncation at sampling time.", {}),
 ):
     register(KindSpec(
         kind=_kind, family="gan", title=_title, config_cls=GANConfig, build=GAN, recipe=GANRecipe,
         make_config=_gan_config(_kind), params=_COMMON + _axes(_kind) + _extra, description=_desc,
-        default_train={**_TRAIN, **_train}, evaluate=sample_quality,
+        default_train={**_TRAIN, **_train},
+        evaluate=_EVALUATE.get(_kind, sample_quality),
     ))

@@ -13,7 +13,7 @@ from genviz.core.checkpoints import Checkpoint
 from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError
 from genviz.core.jobs import BackgroundJob
-from genviz.gans import experiments
+from genviz.gans import experiments, recipes
 from genviz.gans.models import PRESETS
 from genviz.gans.recipes import GeneratorScores, generator_scores
 from genviz.ui import Settings, cached_view, catalogue, dataset, load_checkpoint, session_job, start_job, training
@@ -40,14 +40,23 @@ def prefer_conditional(key: str, settings: Settings) -> None:
 
 
 @cached_view()
-def samples(ckpt: Checkpoint, n: int, seed: int) -> torch.Tensor:
+def samples(ckpt: Checkpoint, n: int, seed: int, psi: float | None = None) -> torch.Tensor:
+    """n samples (z truncated at ψ when given)."""
     check_gan(ckpt)
-    return ckpt.model.sample(n, torch.Generator().manual_seed(seed)).float().cpu()
+    return ckpt.model.sample(n, torch.Generator().manual_seed(seed), psi=psi).float().cpu()
 
 
 @cached_view(max_entries=32)
-def _quality(ckpt: Checkpoint, imgs: ImageData, seed: int) -> GeneratorScores | None:
-    return generator_scores(ckpt.model, imgs, n=1000, seed=seed)
+def _quality(ckpt: Checkpoint, imgs: ImageData, seed: int, psi: float | None) -> GeneratorScores | None:
+    return generator_scores(ckpt.model, imgs, n=1000, seed=seed, psi=psi)
+
+
+@cached_view("Scoring 1,000 samples at each of 7 truncations (about 20 s)…", max_entries=16)
+def truncation_curve(ckpt: Checkpoint, imgs: ImageData) -> list[dict[str, float]] | None:
+    """The stored truncation curve of a checkpoint (seed 0), or measured now."""
+    check_gan(ckpt, imgs)
+    stored = (ckpt.meta.get("extra") or {}).get("truncation_curve")
+    return stored if stored else recipes.truncation_curve(ckpt.model, imgs)
 
 
 def stored_quality(ckpt: Checkpoint) -> dict | None:
@@ -58,12 +67,12 @@ def stored_quality(ckpt: Checkpoint) -> dict | None:
     return None
 
 
-def quality(ckpt: Checkpoint, imgs: ImageData, seed: int) -> dict | None:
+def quality(ckpt: Checkpoint, imgs: ImageData, seed: int, psi: float | None = None) -> dict | None:
     """Label counts, Fréchet distance, confidence, classes covered of 1,000 samples (None: no classifier)."""
     check_gan(ckpt, imgs)
-    if seed == 0 and (stored := stored_quality(ckpt)) is not None:
+    if seed == 0 and psi is None and (stored := stored_quality(ckpt)) is not None:
         return stored
-    result = _quality(ckpt, imgs, seed)
+    result = _quality(ckpt, imgs, seed, psi)
     if result is None:
         return None
     return {"label_counts": list(result.scores.label_counts), **result.as_metrics()}

@@ -26,12 +26,16 @@ def param_widget(param: ParamSpec, key: str) -> Any:
                          help=param.help or None)
     if param.kind == "log":
         # A slider over exponents keeps small values (1e-4 … 10) equally reachable; a range that
-        # starts at 0 starts the slider five decades below its top.
+        # starts at 0 starts the slider five decades below its top, with 0 ("off") as its first stop.
         lo, hi = math.log10(max(param.low, param.high * 1e-5)), math.log10(param.high)
-        exps = [round(lo + i * (hi - lo) / 40, 3) for i in range(41)]
-        default = min(exps, key=lambda e: abs(e - math.log10(param.default)))
-        exp = st.select_slider(param.label, exps, value=default, key=key, format_func=lambda e: f"{10 ** e:.3g}",
+        exps: list[float | None] = [round(lo + i * (hi - lo) / 40, 3) for i in range(41)]
+        if param.low <= 0:
+            exps.insert(0, None)
+        default = None if param.default <= 0 else min(
+            (e for e in exps if e is not None), key=lambda e: abs(e - math.log10(param.default)))
+        exp = st.select_slider(param.label, exps, value=default, key=key,
+                               format_func=lambda e: "0 (off)" if e is None else f"{10 ** e:.3g}",
                                help=param.help or None)
-        return float(f"{10 ** exp:.4g}")
+        return 0.0 if exp is None else float(f"{10 ** exp:.4g}")
     return st.slider(param.label, float(param.low), float(param.high), float(param.default), key=key,
                      help=param.help or None)

@@ -240,3 +240,18 @@ def test_save_run_records_the_steps_and_epochs_actually_run(digits, tmp_path):
     assert ckpt.meta["extra"]["train_steps"] == run.steps == steps == 11
     assert float(ckpt.meta["epochs"]) == pytest.approx(11 / 23, abs=1e-3)  # 1,437 images / 64 = 23 steps an epoch
     assert "test_loss" in run.metrics
+
+
+def test_precision_recall_separate_realism_from_coverage():
+    from genviz.core.scoring import precision_recall
+
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(500, 4, generator=g)
+    same = torch.randn(500, 4, generator=g)
+    p, r = precision_recall(real, same)
+    assert p > 0.8 and r > 0.8
+    collapsed = torch.randn(500, 4, generator=g) * 0.1  # realistic (inside the data) but one small mode
+    p, r = precision_recall(real, collapsed)
+    assert p > 0.9 and r < 0.3
+    far = torch.randn(500, 4, generator=g) + 10.0
+    assert precision_recall(real, far) == (0.0, 0.0)

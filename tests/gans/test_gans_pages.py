@@ -67,6 +67,19 @@ def test_samples_page_resamples_and_scores(tiny_gans):
     assert "Label agreement" in {m.label for m in at.metric}
 
 
+def test_samples_page_truncates_z_and_draws_the_truncation_curve(tiny_gans):
+    at = _page("pages/gan_samples.py")
+    at.selectbox(key="gans_model").set_value(tiny_gans["cgan"]).run()
+    fd_full = next(m.value for m in at.metric if m.label == "Fréchet distance")
+    at.toggle(key="gans_truncate").set_value(True).run()
+    at.slider(key="gans_psi").set_value(0.2).run()
+    _ok(at)
+    assert next(m.value for m in at.metric if m.label == "Fréchet distance") != fd_full  # scored at ψ = 0.2
+    at.button(key="gans_trunc_run").click().run()
+    _ok(at)
+    assert any("From ψ = 2 down to ψ = 0.1" in c.value for c in at.caption)
+
+
 def test_class_grid_page_draws_conditional_and_refuses_unconditional(tiny_gans):
     at = _page("pages/gan_class_grid.py")
     at.selectbox(key="gans_cg_model").set_value(tiny_gans["cgan"]).run()
