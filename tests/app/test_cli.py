@@ -175,3 +175,34 @@ def test_the_cli_removes_stale_temp_files_of_killed_saves(capsys):
     os.utime(stale, (time.time() - 3600,) * 2)
     assert main(["checkpoints", "--dir", str(folder)]) == 0
     assert not stale.exists() and fresh.exists()
+
+
+def test_sample_writes_npy_and_png_for_any_generator(tmp_path, capsys):
+    import numpy as np
+
+    from genviz.cli import main
+
+    ckpts = ROOT / "checkpoints"
+    assert main(["sample", str(ckpts / "cgan-digits.safetensors"), "--n", "12", "--labels", "cycle", "--psi", "0.5",
+                 "--out", str(tmp_path / "g.npy")]) == 0
+    arr = np.load(tmp_path / "g.npy")
+    assert arr.shape == (12, 1, 8, 8) and 0 <= arr.min() and arr.max() <= 1
+    assert main(["sample", str(ckpts / "vae-digits.safetensors"), "--n", "10", "--out", str(tmp_path / "v.png")]) == 0
+    assert (tmp_path / "v.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = tmp_path / "g2.npy"
+    main(["sample", str(ckpts / "cgan-digits.safetensors"), "--n", "12", "--labels", "cycle", "--psi", "0.5",
+          "--out", str(again)])
+    assert np.array_equal(np.load(again), arr)  # same seed, same samples
+    capsys.readouterr()
+    for argv, message in (
+        (["sample", str(ckpts / "vae-digits.safetensors"), "--psi", "1", "--out", str(tmp_path / "x.npy")], "no truncation"),
+        (["sample", str(ckpts / "classifier-digits.safetensors"), "--out", str(tmp_path / "x.npy")], "draws no samples"),
+        (["sample", str(ckpts / "dcgan-digits.safetensors"), "--labels", "1,2", "--out", str(tmp_path / "x.npy")],
+         "not class-conditional"),
+        (["sample", str(ckpts / "cgan-digits.safetensors"), "--labels", "1,12", "--out", str(tmp_path / "x.npy")],
+         "classes run from 0 to 9"),
+        (["sample", str(ckpts / "dcgan-digits.safetensors"), "--psi", "0", "--out", str(tmp_path / "x.npy")], "truncation ψ"),
+        (["sample", str(ckpts / "dcgan-digits.safetensors"), "--out", str(tmp_path / "x.jpg")], "must end in .npy"),
+    ):
+        assert main(argv) == 2, argv
+        assert message in capsys.readouterr().err, argv
