@@ -289,3 +289,38 @@ def build_pretrained(spec, device: str, out_dir: Path, log: Callable[[str], None
             tensors[f"vanishing_{loss}"] = grids_to_uint8(images)
         log(f"{spec.name}: gradient-vanishing experiment {extra['gradient_vanishing']['seconds']} s")
     return save_run(run, out_dir / spec.name, imgs, extra=extra, extra_tensors=tensors, half=True)
+
+
+# --- Fast-GAN: how robust is D? ----------------------------------------------------------------------
+def d_robust_accuracy(model: GAN, real: Tensor, real_y: Tensor | None, eps: float, steps: int = 10,
+                      seed: int = 0) -> dict[str, float]:
+    """D's accuracy (real scored above 0, fakes below) on `real` images and as many fresh fakes, clean
+    and under a `steps`-step PGD attack within ±ε (ε on [−1, 1] images) that climbs D's own loss."""
+    check_range("Attack ε", eps, 0.0, 1.0)
+    recipe = GANRecipe(model.config, detect_collapse=False)
+    gen = torch.Generator(device=real.device).manual_seed(seed)
+    model.eval()
+    with torch.no_grad():
+        fake_y = model.random_labels(len(real), gen) if model.config.conditional else None
+        fake = model.generate(model.noise(len(real), gen), fake_y)
+    labels = real_y if model.config.conditional else None
+
+    def accuracy(xr: Tensor, xf: Tensor) -> float:
+        with torch.no_grad():
+            r = model.discriminate(xr, labels if model.config.d_takes_labels else None).logit
+            f = model.discriminate(xf, fake_y if model.config.d_takes_labels else None).logit
+        return float(torch.cat([(r > 0), (f < 0)]).float().mean())
+
+    clean = accuracy(real, fake)
+    e, step = eps / 2, 2.5 * eps / 2 / max(steps, 1)  # [0, 1] scale; Madry et al.'s step size 2.5ε/steps
+    both = torch.cat([real, fake])
+    delta = torch.zeros_like(both)
+    n = len(real)
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        shaken = (both + delta).clamp(0, 1)
+        loss, _ = recipe.discriminator_loss(model, shaken[:n], labels, shaken[n:], fake_y, None, penalty=False)
+        (grad,) = torch.autograd.grad(loss, delta)
+        delta = (delta.detach() + step * grad.sign()).clamp_(-e, e)
+    attacked = (both + delta).clamp(0, 1)
+    return {"clean_accuracy": clean, "pgd_accuracy": accuracy(attacked[:n], attacked[n:])}

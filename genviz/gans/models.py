@@ -72,6 +72,9 @@ class GANConfig:
     g_conditioning: str = ""  # "" = the preset's; "input" (one-hot y concatenated to z) | "cbn" (see CBNGenerator)
     ema: float = bounded(0.0, 0.0, 0.9999, "EMA decay of G's weights")  # 0 = off; sampling uses the average
     ortho_reg: float = bounded(0.0, 0.0, 0.01, "Orthogonal regularisation β")  # BigGAN's off-diagonal form
+    # discriminator option: "free" adversarial training of D (Zhong et al. 2020, Fast-GAN); ε on [−1, 1] images
+    adv_eps: float = bounded(0.0, 0.0, 0.5, "Adversarial ε of D")  # 0 = off; the step τ equals ε, as in their code
+    adv_replays: int = bounded(2, 1, 8, "Adversarial replays m per batch")
 
     def __post_init__(self) -> None:
         check_choice("GAN kind", self.kind, GAN_KINDS)

@@ -509,3 +509,24 @@ def test_truncation_curve_and_trend_on_digits(digits):
         assert 0 <= p["label_agreement"] <= 1
     assert set(truncation_trend(curve)) == {f"truncation_rho_{k}" for k in
                                             ("confidence", "precision", "recall", "frechet_distance")}
+
+
+def test_free_adversarial_training_of_d_replays_and_keeps_its_perturbation(digits):
+    from genviz.gans.experiments import d_robust_accuracy
+
+    cfg = tiny("dcgan", objective="hinge", d_norm="none", adv_eps=0.05, adv_replays=2)
+    model = seeded_model(cfg, 0)
+    recipe = GANRecipe(cfg)
+    opts = recipe.optimizers(model, TrainParams(lr=1e-3))
+    run = RunState()
+    batch = (digits.x_train[:16], digits.y_train[:16])
+    steps_before = [s["step"].item() if s else 0 for s in (opts["discriminator"].state.get(p) for p in model.discriminator.parameters())]
+    recipe.step(model, opts, batch, torch.Generator().manual_seed(0), run)
+    steps_after = [opts["discriminator"].state[p]["step"].item() for p in model.discriminator.parameters()]
+    assert steps_after[0] - steps_before[0] == 2  # m = 2 replays, each a D update
+    delta = run.values["adv_delta"]
+    assert delta.shape == (32, 1, 8, 8) and 0 < delta.abs().max() <= 0.05 / 2 + 1e-7
+    recs = list(fit(model, recipe, digits_split(digits), TrainParams(max_steps=6, log_every=3, batch_size=32)))
+    assert math.isfinite(recs[-1].metrics["d_loss"])
+    acc = d_robust_accuracy(model, digits.x_test[:64], digits.y_test[:64], eps=0.05)
+    assert 0 <= acc["pgd_accuracy"] <= acc["clean_accuracy"] + 1e-9 <= 1 + 1e-9
