@@ -24,6 +24,7 @@ PAGES = {
         st.Page("pages/gan_latent_walk.py", title="Latent walk", icon="🚶"),
         st.Page("pages/gan_training_dynamics.py", title="Training dynamics", icon="📉"),
         st.Page("pages/gan_gradient_vanishing.py", title="Gradient vanishing", icon="⚖️"),
+        st.Page("pages/gan_later_ideas.py", title="Later GAN ideas", icon=":material/science:"),
     ],
     "Embeddings": [st.Page("pages/embed_explorer.py", title="Embedding explorer", icon="🗺️"),
                    st.Page("pages/embed_compare.py", title="Compare two maps", icon="🆚")],

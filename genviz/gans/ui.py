@@ -13,7 +13,7 @@ from genviz.core.checkpoints import Checkpoint
 from genviz.core.data import ImageData
 from genviz.core.errors import CheckpointError
 from genviz.core.jobs import BackgroundJob
-from genviz.gans import experiments, recipes
+from genviz.gans import experiments, ideas, recipes
 from genviz.gans.models import PRESETS
 from genviz.gans.recipes import GeneratorScores, generator_scores
 from genviz.ui import Settings, cached_view, catalogue, dataset, load_checkpoint, session_job, start_job, training
@@ -170,3 +170,101 @@ def start_vanishing(settings: Settings, **options) -> BackgroundJob:
 
 def vanishing_job() -> BackgroundJob | None:
     return session_job(VANISHING_JOB)
+
+
+# ---- later GAN ideas ----------------------------------------------------------------------------------
+def biggan_truncation(settings: Settings) -> tuple[list[dict] | None, str]:
+    """The truncation curve stored in this dataset's shipped BigGAN (else MNIST's), and its name."""
+    for name in (f"biggan-{settings.dataset}", "biggan-mnist"):
+        info = next((c for c in catalogue() if c.shipped and c.name == name), None)
+        if info is not None:
+            ckpt = load_checkpoint(info.path, "cpu")
+            curve = (ckpt.meta.get("extra") or {}).get("truncation_curve")
+            if curve:
+                return curve, name
+    return None, ""
+
+
+def truncation_verdict(curve: list[dict], name: str) -> str:
+    trend = recipes.truncation_trend(curve)
+    rho = {k.removeprefix("truncation_rho_"): v for k, v in trend.items()}
+    holds = rho["confidence"] <= -0.9 and rho["precision"] <= -0.9 and rho["recall"] >= 0.9
+    lo, hi = curve[0], curve[-1]
+    text = (f"**{name}**, 1,000 samples per ψ: from ψ = {hi['psi']:g} to {lo['psi']:g} confidence goes "
+            f"{hi['confidence']:.3f} → {lo['confidence']:.3f}, precision {hi['precision']:.2f} → {lo['precision']:.2f}, "
+            f"recall {hi['recall']:.2f} → {lo['recall']:.2f}. Spearman ρ against ψ: confidence {rho['confidence']:.2f}, "
+            f"precision {rho['precision']:.2f}, recall {rho['recall']:.2f}. ")
+    if holds:
+        return text + "The claim holds here: less truncation, more variety; more truncation, more typical samples."
+    return text + ("The claim holds only in part here (|ρ| < 0.9 for some number): read the curve — e.g. at the "
+                   "smallest ψ samples collapse to one typical image per class, which can fall outside the real "
+                   "images' manifold and lower precision.")
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def ideas_results() -> dict | None:
+    return ideas.load_results("mnist")
+
+
+def arms(results: list[dict]) -> dict[str, list[dict]]:
+    """The first seed's curve of each arm (the tables give every seed)."""
+    out: dict[str, list[dict]] = {}
+    for r in results:
+        out.setdefault(r["arm"], r["curve"])
+    return out
+
+
+def _final(results: list[dict], key: str = "frechet_distance") -> dict[str, float]:
+    """Mean over seeds of each arm's last value of `key`."""
+    sums: dict[str, list[float]] = {}
+    for r in results:
+        sums.setdefault(r["arm"], []).append(r["curve"][-1][key])
+    return {arm: sum(v) / len(v) for arm, v in sums.items()}
+
+
+def conditioning_verdict(results: list[dict]) -> str:
+    fd, agree = _final(results), _final(results, "label_agreement")
+    better = min(fd, key=fd.get)
+    return (f"After the same training time: Fréchet distance cBN {fd['cbn']:.1f} vs input {fd['input']:.1f}, label "
+            f"agreement cBN {agree['cbn']:.0%} vs input {agree['input']:.0%}. At this scale **{better}** gives the "
+            "closer samples" + (" — BigGAN's choice pays off here." if better == "cbn" else
+                                " — BigGAN's cBN does not beat plain concatenation at 28×28 in this budget."))
+
+
+def batch_table(results: list[dict]) -> list[dict]:
+    return [{"batch": r["batch"], "budget": "400 G steps" if r["budget"] == "steps" else "equal time",
+             "G steps": r["steps"], "seconds": r["seconds"], "Fréchet distance": round(r["frechet_distance"], 1)}
+            for r in results]
+
+
+def batch_verdict(results: list[dict]) -> str:
+    by = {b: {r["batch"]: r["frechet_distance"] for r in results if r["budget"] == b} for b in ("steps", "seconds")}
+    best_steps, best_time = min(by["steps"], key=by["steps"].get), min(by["seconds"], key=by["seconds"].get)
+    return (f"At an equal number of G steps the best batch is **{best_steps}** (Fréchet {by['steps'][best_steps]:.1f}); "
+            f"at equal wall clock it is **{best_time}** ({by['seconds'][best_time]:.1f}). A larger batch costs more per "
+            "step on 2 CPU cores, so " + ("it wins only when steps, not seconds, are the budget."
+                                          if best_steps > best_time else
+                                          "here it does not win under either budget: BigGAN's large batch pays off "
+                                          "with many accelerators and a large model, not at this scale."))
+
+
+def fastgan_table(results: list[dict]) -> list[dict]:
+    return [{"arm": r["arm"], "seed": r["seed"], "steps": r["steps"],
+             "Fréchet distance": round(r["curve"][-1]["frechet_distance"], 1),
+             "D accuracy (clean)": round(r["clean_accuracy"], 2),
+             f"D accuracy (PGD-10, ε = {r['eps']:g})": round(r["pgd_accuracy"], 2)} for r in results]
+
+
+def fastgan_verdict(results: list[dict]) -> str:
+    fd = _final(results)
+    a, b, c = (next(k for k in fd if k.startswith(p)) for p in ("A", "B", "C"))
+    target = fd[a]
+    c_curve = next(r["curve"] for r in results if r["arm"] == c)
+    reach = ideas.time_to_reach(c_curve, target)
+    budget = results[0]["budget"]
+    when = (f"C reaches A's final distance after {reach:.0f} s of A's {budget:.0f} s (ratio {reach / budget:.2f})"
+            if reach is not None else f"C does not reach A's final distance within {budget:.0f} s")
+    return (f"Final Fréchet distance: A {fd[a]:.1f}, B {fd[b]:.1f}, C {fd[c]:.1f}; {when}. The ablation B separates "
+            "the two changes: " + ("most of the speed-up comes from 5 → 1 D steps, not from adversarial training."
+                                   if fd[b] <= fd[c] else
+                                   "adversarial training of D improves on B, beyond the saving of 5 → 1 D steps."))
