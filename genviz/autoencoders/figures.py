@@ -7,6 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from genviz.core.figures import class_axis, class_colour, readable_log_axis
+
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -43,15 +45,17 @@ def code_histograms(codes: dict[str, np.ndarray], thresholds: dict[str, float] |
     """One histogram of all code activations per model (log-scaled counts; zero-spikes stand out)."""
     names = list(codes)
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=names)
+    counts = [1.0]
     for i, name in enumerate(names):
         z = np.asarray(codes[name]).ravel()
+        counts.append(float(np.histogram(z, bins=bins)[0].max()) if len(z) else 1.0)
         fig.add_trace(go.Histogram(x=z, nbinsx=bins, marker_color=COLORS[i % len(COLORS)], showlegend=False),
                       row=1, col=i + 1)
         if thresholds and name in thresholds:
             for t in (-thresholds[name], thresholds[name]):
                 if z.min() <= t <= z.max():
                     fig.add_vline(x=t, line=dict(color="grey", dash="dot"), row=1, col=i + 1)
-    fig.update_yaxes(type="log")
+    readable_log_axis(fig, counts)
     fig.update_yaxes(title_text="count (log)", col=1)
     fig.update_xaxes(title_text="activation z")
     return _layout(fig, "Code activations on held-out images", height=300)
@@ -97,6 +101,7 @@ def label_histogram(counts: dict[str, Sequence[int]], classes: Sequence[str]) ->
         total = max(1, sum(c))
         fig.add_trace(go.Bar(x=list(classes), y=[v / total for v in c], name=name, marker_color=COLORS[i % len(COLORS)]))
     fig.add_hline(y=1 / max(1, len(classes)), line=dict(color="grey", dash="dot"), annotation_text="uniform")
+    class_axis(fig, classes)
     return _layout(fig, "Predicted labels of the samples", barmode="group", xaxis_title="class",
                    yaxis_title="fraction of samples")
 
@@ -108,7 +113,7 @@ def unit_variances(variances: np.ndarray, threshold: float) -> go.Figure:
     fig = go.Figure(go.Bar(x=list(range(1, len(v) + 1)), y=np.maximum(v, 1e-8),
                            marker_color=[COLORS[0] if a else "#bbbbbb" for a in active]))
     fig.add_hline(y=threshold, line=dict(color="black", dash="dash"), annotation_text=f"{threshold:g}")
-    fig.update_yaxes(type="log")
+    readable_log_axis(fig, [*np.maximum(v, 1e-8), threshold])
     return _layout(fig, "Activity of each latent unit: Var over x of μᵤ(x)", xaxis_title="latent unit", yaxis_title="variance")
 
 
@@ -118,7 +123,6 @@ def latent_scatter(panels: dict[str, np.ndarray], labels: np.ndarray, classes: S
     """2-D codes of held-out images coloured by class, one panel per model, prior contours underneath."""
     names = list(panels)
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.05)
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
     labels = np.asarray(labels)
     for col, name in enumerate(names, start=1):
         if density and name in density:
@@ -132,7 +136,7 @@ def latent_scatter(panels: dict[str, np.ndarray], labels: np.ndarray, classes: S
             sel = lab == k
             if sel.any():
                 fig.add_trace(go.Scattergl(x=z[sel, 0], y=z[sel, 1], mode="markers", name=str(cls), legendgroup=str(cls),
-                                           showlegend=col == 1, marker=dict(size=4, color=palette[k % 10], opacity=0.7)),
+                                           showlegend=col == 1, marker=dict(size=4, color=class_colour(k), opacity=0.7)),
                               row=1, col=col)
         if extents and name in extents:
             x0, x1, y0, y1 = extents[name]

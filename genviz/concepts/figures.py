@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 from genviz.concepts.conv_arith import ConvLayer, footprint, kept_mask, overlap_counts
 from genviz.concepts.gan2d import CANVAS, HEAT_AXIS, Gan2dFrame, Gan2dMetrics
 from genviz.concepts.gaussian import covariance_ellipse
+from genviz.core.figures import readable_log_axis
 
 REAL_COLOUR = "#1a9850"  # green, as GAN Lab
 FAKE_COLOUR = "#7b3294"  # purple
@@ -159,7 +160,9 @@ def convergence_figure(rows: Sequence[dict], *, height: int = 300) -> go.Figure:
     fig = go.Figure([go.Scatter(x=n, y=err, mode="lines+markers", name="mean ‖Σ̂ₙ − Σ‖ / ‖Σ‖"),
                      go.Scatter(x=n, y=err[0] * np.sqrt(n[0] / n), mode="lines", line=dict(dash="dot"),
                                 name="∝ 1/√n")])
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_type="log", yaxis_type="log",
+    readable_log_axis(fig, n, "x")
+    readable_log_axis(fig, np.concatenate([err, err[0] * np.sqrt(n[0] / n)]))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="relative error",
                       xaxis_title="samples n", legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
 

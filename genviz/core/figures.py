@@ -1,13 +1,68 @@
 """Figure builders shared by every page: tensors in, images or plotly figures out, no Streamlit."""
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 from torch import Tensor
 from torchvision.utils import make_grid
+
+# One qualitative palette for every class-coloured chart (d3's category10, made for 10 categories):
+# class c gets CLASS_COLOURS[c % 10]; 4 (purple) and 9 (cyan) are far apart, unlike Plotly's default.
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def class_colour(label: int) -> str:
+    """The colour of class `label` in every class-coloured chart."""
+    return CLASS_COLOURS[int(label) % len(CLASS_COLOURS)]
+
+
+def log_tick_label(value: float) -> str:
+    """A short label for a log-axis tick: 0.01, 5, 200, else 10⁻⁵, 2·10⁶."""
+    if 1e-3 <= abs(value) < 1e5:
+        return f"{value:g}"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = round(value / 10 ** exponent)
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if mantissa == 1 else f"{mantissa}·{power}"
+
+
+def log_ticks(values: Iterable[float], max_ticks: int = 8) -> tuple[list[float], list[str]]:
+    """Tick positions and labels for a log axis over the positive `values`: powers of ten (every
+    k-th when they are many), with 2 and 5 between them when the data span two decades or less,
+    so the labels never crowd into Plotly's default "5 2 10 5 2 1"."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x) and x > 0], dtype=float)
+    if not len(v):
+        return [], []
+    lo, hi = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
+    hi = max(hi, lo + 1)
+    mantissas = (1, 2, 5) if hi - lo <= 2 else (1,)
+    every = max(1, math.ceil((hi - lo + 1) / max_ticks))
+    ticks = [m * 10.0 ** e for e in range(lo, hi + 1) if (e - lo) % every == 0 for m in mantissas]
+    ticks = [t for t in ticks if t <= 10.0 ** hi]
+    return ticks, [log_tick_label(t) for t in ticks]
+
+
+def readable_log_axis(fig: go.Figure, values: Iterable[float], axis: str = "y", **selector) -> go.Figure:
+    """Make `axis` ("x" or "y") of `fig` (or of one subplot: row=, col=) a log axis with `log_ticks`."""
+    tickvals, ticktext = log_ticks(values)
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(type="log", tickmode="array", tickvals=tickvals, ticktext=ticktext, **selector)
+    return fig
+
+
+def class_axis(fig: go.Figure, classes: Sequence, axis: str = "x") -> go.Figure:
+    """A category axis that labels every class (Plotly skips every other numeric-looking one)."""
+    labels = [str(c) for c in classes]
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    update(type="category", tickmode="array", tickvals=labels, ticktext=labels, categoryorder="array",
+           categoryarray=labels)
+    return fig
 
 
 @torch.no_grad()

@@ -8,10 +8,10 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-CLASS_COLOURS = qualitative.Plotly + qualitative.Dark24  # class c gets CLASS_COLOURS[c % len]
+from genviz.core.figures import class_colour
+
 _BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)  # (row, col) dots
 
 
@@ -83,7 +83,7 @@ def map_figure(panels: Sequence[MapPanel], labels: np.ndarray, classes: Sequence
                 showlegend=col == 1, customdata=np.stack([rows[mask], ids[mask]], axis=1),
                 text=None if hover_images is None else [hover_images[i] for i in np.flatnonzero(mask)],
                 hovertemplate=hover + "<extra></extra>",
-                marker=dict(size=size, color=CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], opacity=0.8),
+                marker=dict(size=size, color=class_colour(c), opacity=0.8),
             ), row=1, col=col)
         if len(highlight):
             h = np.asarray(highlight, dtype=int)

@@ -7,6 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from genviz.core.figures import readable_log_axis
+
 LOSS_COLOURS = {"saturating": "#d62728", "non-saturating": "#1f77b4"}
 
 
@@ -37,7 +39,7 @@ def training_dynamics(curve: Sequence[dict], marker_step: int | None = None, hei
             if pts:
                 xs, ys = zip(*pts)
                 fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=names[key]), row=row, col=1)
-    fig.update_yaxes(type="log", row=3, col=1)
+    readable_log_axis(fig, [r.get("g_grad_norm") for r in curve], row=3, col=1)
     if marker_step is not None:
         fig.add_vline(x=marker_step, line_dash="dash", line_color="grey")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
@@ -56,8 +58,8 @@ def gradient_vs_d_fake(curves: dict[str, Sequence[dict]]) -> go.Figure:
             text=[f"step {p['step']}" for p in pts], hovertemplate="%{text}<br>D(G(z))=%{x:.4f}<br>‖∇G‖=%{y:.3g}"))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="D(G(z)) (mean over the batch)",
                       yaxis_title="‖∇θ_G L_G‖", legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
+    readable_log_axis(fig, [p["d_fake"] for pts in curves.values() for p in pts], "x")
+    readable_log_axis(fig, [max(p["g_grad_norm"], 1e-12) for pts in curves.values() for p in pts])
     return fig
 
 
@@ -70,7 +72,7 @@ def vanishing_over_steps(curves: dict[str, Sequence[dict]]) -> go.Figure:
         fig.add_trace(go.Scatter(x=steps, y=[p["d_fake"] for p in pts], name=loss, line=dict(color=colour)), 1, 1)
         fig.add_trace(go.Scatter(x=steps, y=[p["g_grad_norm"] for p in pts], name=loss, showlegend=False,
                                  line=dict(color=colour)), 1, 2)
-    fig.update_yaxes(type="log", row=1, col=2)
+    readable_log_axis(fig, [p["g_grad_norm"] for pts in curves.values() for p in pts], row=1, col=2)
     fig.update_xaxes(title_text="step")
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=60, b=10),
                       legend=dict(orientation="h", y=1.15, yanchor="bottom"))
@@ -87,8 +89,8 @@ def logit_gradient_theory() -> go.Figure:
                              line=dict(color=LOSS_COLOURS["non-saturating"])))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="D(G(z))",
                       yaxis_title="gradient w.r.t. D's logit", legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
+    readable_log_axis(fig, d, "x")
+    readable_log_axis(fig, np.concatenate([d, 1 - d]))
     return fig
 
 
