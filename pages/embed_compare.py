@@ -50,7 +50,8 @@ if len(ready) == 2 and (shown["a"].points.split, shown["a"].points.n) != (shown[
 
 first = shown[ready[0]].points
 labels, indices = emb.labels_and_indices(first, imgs)
-st.toggle("Images in tooltips", value=True, key="cmp_thumbs")
+st.toggle("Images on the map", value=True, key="cmp_thumbs",
+          help="Draws the image of one point in each cell of a 12 × 12 grid over each map.")
 fig = emb.figure([shown[s] for s in ready], [results[s] for s in ready], [(0, 1)] * len(ready), labels, indices,
                  imgs, thumbs=st.session_state.cmp_thumbs, height=600)
 event = st.plotly_chart(fig, key="cmp_map", on_select="rerun", selection_mode=("points", "box", "lasso"),

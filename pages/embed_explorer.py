@@ -12,8 +12,8 @@ settings = backend.sidebar()
 emb.umap_warmup()  # starts compiling UMAP in the background, once per server process
 st.title("Embedding explorer")
 st.caption("Each point is one image. Nearby points have similar codes — if the map is trustworthy. "
-           "Hover for the image, click a point for its reconstruction and nearest neighbours, lasso a group "
-           "to see it.")
+           "Thumbnails show the images behind the points; click a point for its image, reconstruction and "
+           "nearest neighbours, lasso a group to see it.")
 imgs = backend.dataset(settings)
 
 controls, main = st.columns([1, 3], gap="large")
@@ -21,8 +21,8 @@ with controls:
     source, ckpt = emb.choose_source("emb", settings)
     split, n = emb.choose_points("emb", imgs)
     method, params = emb.choose_method("emb")
-    st.toggle("Images in tooltips", value=True, key="emb_thumbs",
-              help="Each tooltip carries the image as braille text (about 0.7 kB a point).")
+    st.toggle("Images on the map", value=True, key="emb_thumbs",
+              help="Draws the image of one point in each cell of a 12 × 12 grid over the map.")
 
 ps = emb.PointSet(source, imgs.name, split, n, settings.seed)
 outcome = None

@@ -1,18 +1,19 @@
 """Figures for embedding maps: class-coloured scatters (one or two panels, one legend), PCA's
-explained variance, and text thumbnails of the images for hover labels. No Streamlit.
+explained variance, and thumbnails of the images drawn on the map. No Streamlit.
 """
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
 
 from genviz.core.figures import class_colour
-
-_BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)  # (row, col) dots
 
 
 @dataclass(frozen=True)
@@ -25,29 +26,34 @@ class MapPanel:
     y_title: str = ""
 
 
-def braille_thumbnails(images: np.ndarray, *, width: int = 28, threshold: float = 0.4) -> list[str]:
-    """Each image (N, C, H, W) in [0, 1] as Unicode braille text (2 × 4 pixels per character).
+def png_data_uri(image: np.ndarray) -> str:
+    """One image (C, H, W) in [0, 1] as a `data:image/png;base64,…` URI (grey or RGB)."""
+    x = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
+    x = (x[0] if x.shape[0] == 1 else x.transpose(1, 2, 0)) * 255
+    buf = io.BytesIO()
+    Image.fromarray(x.round().astype(np.uint8)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
-    Plotly's hover labels cannot show pictures, but they can show text: a 28 × 28 digit becomes
-    7 lines of 14 braille characters, joined by `<br>`. Small images are enlarged to about
-    `width` pixels first; colour images are averaged to grey. Pixels above `threshold` are dots.
-    """
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 4:
-        x = x.mean(axis=1)
-    n, h, w = x.shape
-    scale = max(1, int(round(width / w)))
-    if scale > 1:
-        x = x.repeat(scale, axis=1).repeat(scale, axis=2)
-        h, w = h * scale, w * scale
-    pad_h, pad_w = (-h) % 4, (-w) % 2
-    x = np.pad(x, ((0, 0), (0, pad_h), (0, pad_w)))
-    rows, cols = x.shape[1] // 4, x.shape[2] // 2
-    dots = (x > threshold).reshape(n, rows, 4, cols, 2)
-    codes = (dots * _BRAILLE_BITS[None, None, :, None, :]).sum(axis=(2, 4)) + 0x2800  # (n, rows, cols)
-    table = np.array([chr(c) for c in range(0x2800, 0x2900)])
-    chars = table[codes - 0x2800]
-    return ["<br>".join("".join(line) for line in image) for image in chars]
+
+def spread_rows(coords: np.ndarray, cells: int = 12) -> np.ndarray:
+    """At most one point per cell of a `cells` × `cells` grid over the map: rows of points that
+    cover it evenly, so thumbnails drawn at them do not pile up."""
+    xy = np.asarray(coords, dtype=np.float64)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    cell = np.floor((xy - lo) / np.maximum(hi - lo, 1e-12) * (cells - 1e-9)).astype(int)
+    _, first = np.unique(cell[:, 0] * cells + cell[:, 1], return_index=True)
+    return np.sort(first)
+
+
+def _thumbnail_layout(xy: np.ndarray, images: np.ndarray, col: int, cells: int) -> list[dict]:
+    """Plotly layout images: a thumbnail of the image behind each spread-out point of one panel."""
+    rows = spread_rows(xy, cells)
+    span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1e-12)
+    size_x, size_y = span / cells * 0.9
+    axis = "" if col == 1 else str(col)
+    return [dict(source=png_data_uri(images[r]), xref=f"x{axis}", yref=f"y{axis}", x=float(xy[r, 0]),
+                 y=float(xy[r, 1]), sizex=float(size_x), sizey=float(size_y), xanchor="center", yanchor="middle",
+                 sizing="contain", layer="above", opacity=0.9) for r in rows]
 
 
 def _marker_size(n: int) -> float:
@@ -55,13 +61,15 @@ def _marker_size(n: int) -> float:
 
 
 def map_figure(panels: Sequence[MapPanel], labels: np.ndarray, classes: Sequence[str], *,
-               image_ids: np.ndarray | None = None, hover_images: Sequence[str] | None = None,
+               image_ids: np.ndarray | None = None, thumbnails: np.ndarray | None = None, thumbnail_cells: int = 12,
                highlight: Sequence[int] = (), height: int = 560) -> go.Figure:
     """Scatter of one or more maps of the same points, coloured by class with ONE legend.
 
     Each point's `customdata` is [row in the map, dataset index], so a selection event names
     the point in every panel. Clicking a class in the legend hides it in all panels.
-    `highlight` rows get a black ring (the clicked point and its neighbours).
+    `highlight` rows get a black ring (the clicked point and its neighbours). `thumbnails` (N, C, H, W)
+    in [0, 1] draws the images themselves on the map, one per cell of a `thumbnail_cells` grid (hover
+    labels cannot show pictures; braille text in them was unreadable).
     """
     labels = np.asarray(labels)
     n = len(labels)
@@ -70,9 +78,8 @@ def map_figure(panels: Sequence[MapPanel], labels: np.ndarray, classes: Sequence
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.title for p in panels],
                         horizontal_spacing=0.06)
     size = _marker_size(n)
-    hover = "<b>%{fullData.name}</b> · image #%{customdata[1]}"
-    if hover_images is not None:
-        hover += "<br>%{text}"
+    hover = "<b>%{fullData.name}</b> · image #%{customdata[1]}<br>click to see the image"
+    pictures: list[dict] = []
     for col, panel in enumerate(panels, start=1):
         xy = np.asarray(panel.coords, dtype=np.float32)
         for c in np.unique(labels):
@@ -81,7 +88,6 @@ def map_figure(panels: Sequence[MapPanel], labels: np.ndarray, classes: Sequence
             fig.add_trace(go.Scattergl(
                 x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=name, legendgroup=name,
                 showlegend=col == 1, customdata=np.stack([rows[mask], ids[mask]], axis=1),
-                text=None if hover_images is None else [hover_images[i] for i in np.flatnonzero(mask)],
                 hovertemplate=hover + "<extra></extra>",
                 marker=dict(size=size, color=class_colour(c), opacity=0.8),
             ), row=1, col=col)
@@ -92,14 +98,15 @@ def map_figure(panels: Sequence[MapPanel], labels: np.ndarray, classes: Sequence
                 showlegend=col == 1, hoverinfo="skip",
                 marker=dict(size=size + 9, color="rgba(0,0,0,0)", line=dict(color="black", width=2)),
             ), row=1, col=col)
+        if thumbnails is not None and len(xy):
+            pictures += _thumbnail_layout(xy, np.asarray(thumbnails), col, thumbnail_cells)
         fig.update_xaxes(title_text=panel.x_title, row=1, col=col, zeroline=False)
         fig.update_yaxes(title_text=panel.y_title, row=1, col=col, zeroline=False)
     # No dragmode: Streamlit then starts in pan mode where a click selects a point; the toolbar's
     # lasso and box tools select groups.
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), images=pictures,
                       legend=dict(itemsizing="constant", title_text="class"),
-                      hoverlabel=dict(bgcolor="white", font=dict(family="DejaVu Sans Mono, Menlo, Consolas, monospace",
-                                                                 size=14, color="#111")))
+                      hoverlabel=dict(bgcolor="white", font=dict(size=13, color="#111")))
     return fig
 
 

@@ -29,7 +29,7 @@ from genviz.core.checkpoints import Checkpoint
 from genviz.core.jobs import BackgroundJob, JobSnapshot, LRUStore
 from genviz.embeddings import metrics as embedding_metrics
 from genviz.embeddings import projections
-from genviz.embeddings.figures import MapPanel, braille_thumbnails, map_figure
+from genviz.embeddings.figures import MapPanel, map_figure
 
 UMAP_COMPILE_SECONDS = 37.0  # measured alone on 2 cores (FACTS.md); used only to estimate progress
 SPLITS = {"test": "held-out (test)", "train": "training"}
@@ -345,11 +345,9 @@ def pair_scores(spec: MapSpec, result: MapResult, first: int, second: int,
 # ---- figures and images ------------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _thumbnails(dataset: str, split: str, n: int, seed: int, _imgs: data.ImageData, _indices: np.ndarray) -> tuple[str, ...]:
+def _thumbnails(dataset: str, split: str, n: int, seed: int, _imgs: data.ImageData, _indices: np.ndarray) -> np.ndarray:
     x, _ = split_images(_imgs, split)
-    chosen = x[torch.as_tensor(_indices, device=x.device)].cpu().numpy()
-
-    return tuple(braille_thumbnails(chosen))
+    return x[torch.as_tensor(_indices, device=x.device)].cpu().numpy()
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
@@ -366,7 +364,7 @@ def _figure(specs: tuple[MapSpec, ...], pairs: tuple[tuple[int, int], ...], thum
         panels.append(MapPanel(result.projection.pair(i, j), spec.title if len(specs) > 1 else "", xt, yt))
     ps = specs[0].points
     hover = _thumbnails(ps.dataset, ps.split, ps.n, ps.seed, _imgs, _indices) if thumbs else None
-    return map_figure(panels, _labels, _classes, image_ids=_indices, hover_images=hover, height=height)
+    return map_figure(panels, _labels, _classes, image_ids=_indices, thumbnails=hover, height=height)
 
 
 def figure(specs: list[MapSpec], results: list[MapResult], pairs: list[tuple[int, int]], pts_labels: np.ndarray,

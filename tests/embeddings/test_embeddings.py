@@ -231,27 +231,33 @@ def test_score_map_and_space_on_separable_blobs():
 
 # ---- figures and CSV ----------------------------------------------------------------------------
 
-def test_braille_thumbnails_draw_the_pixels():
-    img = np.zeros((2, 1, 4, 4), dtype=np.float32)
-    img[0, 0, :, :2] = 1.0  # left half inked: the full 2 × 4 cell
-    img[1, 0, 0, 0] = 1.0  # top-left dot only
-    first, second = fe.braille_thumbnails(img, width=4)
-    assert first == "⣿⠀" and second == "⠁⠀"
-    digit = fe.braille_thumbnails(np.random.default_rng(0).random((1, 3, 28, 28)))[0]  # colour → grey, 28 wide
-    lines = digit.split("<br>")
-    assert len(lines) == 7 and all(len(line) == 14 for line in lines)
+def test_map_thumbnails_are_pngs_spread_over_the_map():
+    import base64
+    import io
+
+    from PIL import Image
+
+    uri = fe.png_data_uri(np.random.default_rng(0).random((1, 8, 8)))
+    assert uri.startswith("data:image/png;base64,")
+    assert Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).size == (8, 8)
+    assert fe.png_data_uri(np.zeros((3, 4, 4))).startswith("data:image/png")  # colour
+    coords = np.random.default_rng(1).normal(size=(500, 2))
+    rows = fe.spread_rows(coords, cells=5)
+    assert 5 <= len(rows) <= 25 and len(set(rows)) == len(rows)
 
 
 def test_map_figure_shares_one_legend_over_two_panels():
     x, y = _blobs()
     panels = [fe.MapPanel(x[:, :2], "left"), fe.MapPanel(x[:, 2:4], "right")]
     fig = fe.map_figure(panels, y, ("a", "b", "c"), image_ids=np.arange(180) + 1000,
-                        hover_images=fe.braille_thumbnails(np.zeros((180, 1, 8, 8))))
+                        thumbnails=np.zeros((180, 1, 8, 8)), thumbnail_cells=4)
     assert len(fig.data) == 6
     assert [t.showlegend for t in fig.data] == [True] * 3 + [False] * 3
     assert {t.legendgroup for t in fig.data} == {"a", "b", "c"}
     first = fig.data[0]
-    assert first.customdata.shape == (60, 2) and first.customdata[0][1] == 1000 and "%{text}" in first.hovertemplate
+    assert first.customdata.shape == (60, 2) and first.customdata[0][1] == 1000 and "%{text}" not in first.hovertemplate
+    images = fig.layout.images
+    assert 2 <= len(images) <= 2 * 16 and {im.xref for im in images} == {"x", "x2"}
     bars = fe.explained_variance_figure(np.array([0.5, 0.3, 0.1]))
     np.testing.assert_allclose(bars.data[1].y, [0.5, 0.8, 0.9])
 
