@@ -91,7 +91,7 @@ with view:
             st.warning(f"Checkerboard: away from the borders, output cells receive between {interior[0]} and "
                        f"{interior[1]} contributions, in a repeating pattern — the stride ({s}) does not divide "
                        f"the kernel evenly. Try k = 4, s = 2 (the DCGAN choice), where every inner cell gets the same.",
-                       icon="🏁")
+                       icon=":material/grid_on:")
         elif counts.size and counts.min() != counts.max():
             st.info(f"Even overlap inside ({interior[0] if interior else counts.max()} contributions per cell); only "
                     "cells near the border get fewer — padding removes some of them.")

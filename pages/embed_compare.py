@@ -22,7 +22,7 @@ columns = dict(zip(SLOTS, st.columns(2, gap="large")))
 for slot, (title, kind) in SLOTS.items():
     with columns[slot]:
         st.subheader(title)
-        source, ckpt = emb.choose_source(f"cmp_{slot}", settings, default="encoder", prefer_kind=kind)
+        source, ckpt = emb.choose_source(f"cmp_{slot}", settings, imgs, default="encoder", prefer_kind=kind)
         method, params = emb.choose_method(f"cmp_{slot}")
         ps = emb.PointSet(source, imgs.name, split, n, settings.seed)
         try:

@@ -18,7 +18,7 @@ imgs = backend.dataset(settings)
 
 controls, main = st.columns([1, 3], gap="large")
 with controls:
-    source, ckpt = emb.choose_source("emb", settings)
+    source, ckpt = emb.choose_source("emb", settings, imgs)
     split, n = emb.choose_points("emb", imgs)
     method, params = emb.choose_method("emb")
     st.toggle("Images on the map", value=True, key="emb_thumbs",
@@ -31,6 +31,7 @@ try:
     outcome = emb.request("explorer", spec, lambda: emb.points(ps, ckpt, imgs))
 except GenvizError as err:
     main.error(str(err))
+    st.session_state.pop("emb_last", None)  # no stale map under the error: it would look like the answer
 
 if isinstance(outcome, emb.MapResult):
     st.session_state["emb_last"] = spec
@@ -41,6 +42,7 @@ with main:
     state = emb.job_state("explorer")
     if state is not None and state.status == "failed" and not isinstance(outcome, emb.MapResult):
         st.error(state.error)
+        st.stop()  # the previous map would read as this request's answer
     if not isinstance(outcome, emb.MapResult) and state is not None and state.running:
         emb.progress_panel("explorer")
         if result is not None:

@@ -14,6 +14,8 @@ st.title("Train a model")
 specs = [s for s in registry.kinds() if s.trainable_in_app]
 titles = {s.kind: s.title for s in specs}
 left, right = st.columns([1, 2])
+if st.session_state.get(backend.TRAIN_KIND_REQUEST) in titles:  # from a page's "Train one now" button
+    st.session_state["train_kind"] = st.session_state.pop(backend.TRAIN_KIND_REQUEST)
 with left:
     kind = st.selectbox("Model", list(titles), format_func=titles.get, key="train_kind")
     spec = registry.get(kind)

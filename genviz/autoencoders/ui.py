@@ -30,6 +30,7 @@ from genviz.ui import (
     catalogue,
     choose_checkpoint,
     family_of,
+    no_checkpoint,
     session_job,
     start_job,
 )
@@ -56,7 +57,7 @@ def page_dataset(settings: Settings, needed_for: str = "This page") -> ImageData
         return _load_dataset(settings.dataset, settings.device)
     except GenvizError as err:
         st.warning(f"{err} {needed_for} needs its images: pick **Digits** in the sidebar (always available), "
-                   "or make the files available and reload.", icon="⚠️")
+                   "or make the files available and reload.", icon=":material/warning:")
         return None
 
 
@@ -81,8 +82,7 @@ def pick_autoencoder(label: str, key: str, settings: Settings, kinds: tuple[str,
     if not entries:
         if not quiet:
             what = " / ".join(kinds) if kinds else "autoencoder"
-            st.info(f"No {what}{' 2-D' if two_d else ''} checkpoint for the '{settings.dataset}' dataset yet: train one "
-                    "on the Train page (or with `python -m genviz train`), or pick another dataset in the sidebar.")
+            no_checkpoint(f"{what}{' 2-D' if two_d else ''}", settings, key, kind=kinds[0] if kinds else "vae")
         return None
     return choose_checkpoint(label, key, settings, entries, prefer=prefer, check=lambda c: check_fits(c, kinds=kinds))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -448,27 +448,28 @@ def url_default(key: str, param: str, default: Any, options: list | None = None)
     st.session_state[key] = value
 
 
-def choose_source(prefix: str, settings: backend.Settings, label: str = "Points from", *, default: str = "pixels",
-                  prefer_kind: str = "") -> tuple[Source, Checkpoint | None]:
+def choose_source(prefix: str, settings: backend.Settings, imgs: data.ImageData, label: str = "Points from", *,
+                  default: str = "pixels", prefer_kind: str = "") -> tuple[Source, Checkpoint | None]:
     """Raw pixels or an autoencoder's codes (μ or a posterior sample); mirrors `?<prefix>_src=`.
 
-    `prefer_kind` (e.g. "vae") preselects the first checkpoint of that kind for the dataset.
+    Only autoencoders of the dataset shown (`imgs`) are offered; `prefer_kind` (default "vae") preselects that
+    kind's reference model (e.g. "vae-mnist"), then other shipped ones of that kind, then the user's.
     """
     url_default(f"{prefix}_src", f"{prefix}_src", default, ["pixels", "encoder"])
     model_key = f"{prefix}_model"
-    if prefer_kind and model_key not in st.session_state and model_key not in st.query_params:
-        preferred = [c for c in backend.catalogue() if c.kind == prefer_kind and c.dataset == settings.dataset]
-        # The shipped reference model (e.g. "vae-mnist") first, then other shipped ones, then the user's.
-        preferred.sort(key=lambda c: (c.name != f"{prefer_kind}-{settings.dataset}", not c.shipped))
-        if preferred:
-            st.session_state[model_key] = preferred[0].label
+    prefer_kind = prefer_kind or "vae"
+    settings = replace(settings, dataset=imgs.name)  # the bundled digits when the chosen data is missing
+    preferred = [c for c in backend.catalogue() if c.kind == prefer_kind and c.dataset == imgs.name]
+    preferred.sort(key=lambda c: (c.name != f"{prefer_kind}-{imgs.name}", not c.shipped))
     kind = st.radio(label, ["pixels", "encoder"], key=f"{prefix}_src", horizontal=True,
                     format_func={"pixels": "raw pixels", "encoder": "an autoencoder's codes"}.get)
     st.query_params[f"{prefix}_src"] = kind
     if kind == "pixels":
         return Source(), None
-    ckpt = backend.pick_checkpoint("Autoencoder", f"{prefix}_model", settings, families=("autoencoder",),
-                                   dataset_only=False)
+    ckpt = backend.pick_checkpoint("Autoencoder", model_key, settings, families=("autoencoder",),
+                                   prefer=preferred[0].name if preferred else None,
+                                   check=lambda c: projections.check_encoder(c.model, c.config, imgs.image_shape,
+                                                                             c.name, imgs.name))
     if ckpt is None:
         return Source(), None
     code = "mean"

@@ -81,7 +81,7 @@ def data_source(key: str = "team_data") -> DataChoice | None:
     root = str(data_dir())
     present = available(Path(root))
     if not present:
-        st.info(where_to_put_files(), icon="📂")
+        st.info(where_to_put_files(), icon=":material/folder_open:")
     choice = st.selectbox("Match data", present + [CSV_CHOICE], format_func=_dataset_label, key=key)
     if choice == CSV_CHOICE:
         upload = st.file_uploader("Your matches (CSV)", type=["csv"], key=f"{key}_csv", help=CSV_HELP)

@@ -109,7 +109,7 @@ def dataset(settings: Settings) -> data.ImageData:
     try:
         return _load_dataset(settings.dataset, settings.device)
     except GenvizError as err:
-        st.warning(f"{err} Showing the bundled digits instead.", icon="⚠️")
+        st.warning(f"{err} Showing the bundled digits instead.", icon=":material/warning:")
         return _load_dataset(data.DEFAULT, settings.device)
 
 
@@ -147,21 +147,44 @@ def load_checkpoint(path: str | Path, device: str) -> checkpoints.Checkpoint:
 
 
 def pick_checkpoint(label: str, key: str, settings: Settings, *, families: tuple[str, ...] = (),
-                    kinds: tuple[str, ...] = (), dataset_only: bool = True) -> checkpoints.Checkpoint | None:
-    """A model picker over the catalogue; returns the loaded checkpoint or None (with a message).
+                    kinds: tuple[str, ...] = (), prefer: str | None = None,
+                    check: Callable[[checkpoints.Checkpoint], None] | None = None) -> checkpoints.Checkpoint | None:
+    """A model picker over the catalogue's checkpoints of the sidebar's dataset (a model of another
+    dataset cannot be chosen); returns the loaded checkpoint or None (with a message).
 
+    Starts on `prefer` ("{dataset}" filled in), else on the dataset's reference model (`<kind>-<dataset>`).
     The selection is kept across reruns and mirrored as `?<key>=name`. A file that fails to load
     shows its one-line reason and the previously loaded model stays in use.
     """
     entries = [c for c in catalogue()
                if (not families or family_of(c.kind) in families) and (not kinds or c.kind in kinds)
-               and (not dataset_only or c.dataset == settings.dataset)]
+               and c.dataset == settings.dataset]
     if not entries:
         what = ", ".join(kinds or families) or "model"
-        st.info(f"No {what} checkpoint for the '{settings.dataset}' dataset yet. Train one on the Train page, "
-                "or pick another dataset in the sidebar.")
+        no_checkpoint(what, settings, key)
         return None
-    return choose_checkpoint(label, key, settings, entries)
+    return choose_checkpoint(label, key, settings, entries, prefer=prefer, check=check)
+
+
+TRAIN_KIND_REQUEST = "gv_train_kind_request"  # a "Train one now" button asks the Train page to start on a kind
+
+
+def no_checkpoint(what: str, settings: Settings, key: str, kind: str | None = None) -> None:
+    """Say that the sidebar's dataset has no `what` checkpoint yet, with a button to the Train page
+    (starting on `kind` when given)."""
+    title = data.DATASETS[settings.dataset].title if settings.dataset in data.DATASETS else settings.dataset
+    st.info(f"No {what} checkpoint for {title} yet. Train one on the Train page (a few minutes on a laptop), "
+            "or pick another dataset in the sidebar.", icon=":material/info:")
+    if "gv_pages" in st.session_state:  # only under app.py's navigation can a page link be followed
+        if st.button("Train one now", key=f"{key}__train", icon=":material/model_training:"):
+            if kind is not None:
+                st.session_state[TRAIN_KIND_REQUEST] = kind
+            st.switch_page("pages/train.py")
+
+
+def reference_name(entries: list[checkpoints.CheckpointInfo], dataset: str) -> str | None:
+    """The best fitting default among `entries`: a shipped `<kind>-<dataset>` model (not a 2-D variant)."""
+    return next((c.name for c in entries if c.shipped and c.name == f"{c.kind}-{dataset}"), None)
 
 
 def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[checkpoints.CheckpointInfo], *,
@@ -174,8 +197,10 @@ def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[ch
     """
     labels = [c.label for c in entries]
     if key not in st.session_state or st.session_state[key] not in labels:
-        wanted = st.query_params.get(key) or (prefer.format(dataset=settings.dataset) if prefer else None)
-        st.session_state[key] = next((c.label for c in entries if c.name == wanted), labels[0])
+        names = [c.name for c in entries]
+        wanted = next((w for w in (st.query_params.get(key), prefer.format(dataset=settings.dataset) if prefer else None,
+                                   reference_name(entries, settings.dataset)) if w in names), names[0])
+        st.session_state[key] = labels[names.index(wanted)]
     choice = st.selectbox(label, labels, key=key)
     info = entries[labels.index(choice)]
     st.query_params[key] = info.name
@@ -187,8 +212,8 @@ def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[ch
         st.session_state[good_key] = (str(info.path), settings.device)
         return ckpt
     except GenvizError as err:
-        st.error(str(err))
         last = st.session_state.get(good_key)
+        st.error(f"{err} Still showing {Path(last[0]).stem}, the last model that loaded." if last else str(err))
         return load_checkpoint(*last) if last else None
 
 

