@@ -29,11 +29,14 @@ def draw(points: list, n_small: int, n_all: int, d_fixed: int, floor: float | No
         a, b = by_size[0], by_size[-1]
         st.caption(f"Generalisation gap: {a['test_loss'] - a['train_loss']:.1f} nats with {a['n_train']:,} training "
                    f"images, {b['test_loss'] - b['train_loss']:.1f} nats with {b['n_train']:,}. The dotted line is "
-                   "the pixels' own entropy Σₚ H(xₚ), the lowest loss any model can reach on grey pixels.")
+                   "the pixels' own entropy Σₚ H(xₚ) of the images behind the points (the least over the held-out "
+                   "set and each training subset): no model's loss on them can go below it.")
 
 
-shipped_name = settings.dataset if ae_backend.shipped_curves(settings.dataset) else "digits"
+imgs = ae_backend.page_dataset(settings, "Recomputing the curves")
+shipped_name = settings.dataset if imgs is not None and ae_backend.shipped_curves(settings.dataset) else "digits"
 shipped = ae_backend.shipped_curves(shipped_name)
+curve_imgs = imgs if imgs is not None and shipped_name == imgs.name else ae_backend.digits(settings)
 st.subheader(f"Precomputed on {data.DATASETS[shipped_name].title}")
 if shipped_name != settings.dataset:
     st.info(f"No precomputed curves ship for '{settings.dataset}'; showing the digits ones.")
@@ -42,21 +45,22 @@ if shipped is None:
                "or recompute them live below.")
 else:
     s = shipped["settings"]
-    draw(shipped["points"], s["small_train"], max(s["train_sizes"]), s["latent_for_sizes"], shipped.get("pixel_entropy"),
-         "bn_shipped")
+    draw(shipped["points"], s["small_train"], max(s["train_sizes"]), s["latent_for_sizes"],
+         ae_backend.curves_floor(curve_imgs, shipped["points"], s["seed"]), "bn_shipped")
     st.caption(f"Hidden width {s['hidden']}, {s['steps']} steps of batch {s['batch_size']}, Adam lr {s['lr']:g}; "
                f"computed in {shipped.get('seconds', 0):.0f} s on {shipped.get('created', '?')}.")
 
-st.subheader("Recompute live on digits")
+live_imgs = imgs if imgs is not None else ae_backend.digits(settings)
+live_title = data.DATASETS[live_imgs.name].title
+st.subheader(f"Recompute live on {live_title}")
 steps = st.select_slider("Training steps per point", [200, 400, 800], 400, key="bn_steps")
 job = ae_backend.curves_job()
 running = job is not None and job.snapshot().running
 b1, b2 = st.columns(2)
-if b1.button("Recompute on digits", key="bn_start", disabled=running, type="primary"):
-    digits = backend.show_error(lambda: ae_backend.digits(settings))
-    if digits is not None:
-        ae_backend.start_curves_job(digits, steps)
-        st.rerun()
+if b1.button(f"Recompute on {live_title}", key="bn_start", disabled=running, type="primary"):
+    ae_backend.start_curves_job(live_imgs, steps)
+    st.session_state.bn_live_dataset = live_imgs.name
+    st.rerun()
 if b2.button("Stop", key="bn_stop", disabled=not running):
     job.stop()
     st.rerun()
@@ -73,8 +77,14 @@ def live() -> None:
     st.progress(min(1.0, len(points) / 19), text=f"{snap.status} · {len(points)} points · {snap.elapsed:.0f} s")
     if snap.error:
         st.error(snap.error)
-    if points:
-        draw(points, 100, 1437, 16, None, "bn_live")
+    ran_on = st.session_state.get("bn_live_dataset", "digits")
+    if points and ran_on == live_imgs.name:
+        n_all = len(live_imgs.x_train)
+        st.caption(f"Computed on {data.DATASETS[ran_on].title}.")
+        draw(points, min(100, n_all), n_all, 16, ae_backend.curves_floor(live_imgs, points, 0), "bn_live")
+    elif points:
+        st.caption(f"These points were computed on {data.DATASETS[ran_on].title}; recompute to see "
+                   f"{live_title}.")
     if not snap.running and st.session_state.get("bn_was_running"):
         st.session_state.bn_was_running = False
         st.rerun()

@@ -30,8 +30,8 @@ def psnr(x: Tensor, y: Tensor) -> Tensor:
 
 def bce_floor(x: Tensor) -> float:
     """The lowest BCE any model can reach on grey pixels: Σ_p H(x_p) nats per image (0 for binary images)."""
-    p = x.clamp(1e-6, 1 - 1e-6)
-    return float((-(p * p.log() + (1 - p) * (1 - p).log())).flatten(1).sum(1).mean())
+    p = x.double().clamp(0, 1)  # 0 log 0 = 0: no clamp away from 0 and 1, which would raise the floor
+    return float((-(torch.special.xlogy(p, p) + torch.special.xlogy(1 - p, 1 - p))).flatten(1).sum(1).mean())
 
 
 @torch.inference_mode()
@@ -198,14 +198,30 @@ class CurveSettings:
     seed: int = 0
 
 
+def training_subset(imgs: ImageData, n_train: int, seed: int) -> Tensor:
+    """The `n_train` training images a curve point is trained on (a seeded permutation's head)."""
+    g = torch.Generator().manual_seed(seed)
+    return imgs.x_train[torch.randperm(len(imgs.x_train), generator=g)[:n_train].to(imgs.device)]
+
+
+def curves_floor(imgs: ImageData, points: list[dict[str, Any]], seed: int) -> float:
+    """A true lower bound of every loss in `points`: the least Σ_p H(x_p) (see `bce_floor`) over the
+    held-out images and each point's own training images. A small training subset can have a lower
+    floor than the held-out set, so the held-out floor alone is not a bound of the train curve."""
+    floors = [bce_floor(imgs.x_test)]
+    floors += [p["floor"] for p in points if "floor" in p]
+    floors += [bce_floor(training_subset(imgs, n, seed)) for n in sorted({p["n_train"] for p in points
+                                                                        if "floor" not in p})]
+    return min(floors)
+
+
 def _curve_point(imgs: ImageData, latent: int, n_train: int, s: CurveSettings, stop: threading.Event | None) -> dict[str, Any]:
     spec = registry.get("ae")
     config = spec.make_config(imgs.image_shape, imgs.n_classes, latent_dim=latent, hidden=s.hidden)
     model = seeded_build(spec.build, config, s.seed).to(imgs.device)
     recipe = spec.recipe(config)
-    g = torch.Generator().manual_seed(s.seed)
-    idx = torch.randperm(len(imgs.x_train), generator=g)[:n_train].to(imgs.device)
-    split = TensorSplit((imgs.x_train[idx],), (imgs.x_test,))
+    train_x = training_subset(imgs, n_train, s.seed)
+    split = TensorSplit((train_x,), (imgs.x_test,))
     params = TrainParams(epochs=10_000, max_steps=s.steps, batch_size=s.batch_size, lr=s.lr, seed=s.seed,
                          log_every=10**6, eval_every_epoch=False)
     for _ in fit(model, recipe, split, params, stop=stop):
@@ -213,7 +229,9 @@ def _curve_point(imgs: ImageData, latent: int, n_train: int, s: CurveSettings, s
     eval_gen = torch.Generator(device=imgs.device).manual_seed(s.seed)
     train = recipe.evaluate(model, split.train, eval_gen)["loss"]
     test = recipe.evaluate(model, split.test, eval_gen)["loss"]
-    return {"latent_dim": latent, "n_train": len(idx), "train_loss": round(train, 3), "test_loss": round(test, 3)}
+    floor = min(bce_floor(train_x), bce_floor(imgs.x_test))  # no model's loss on these images goes below it
+    return {"latent_dim": latent, "n_train": len(train_x), "train_loss": round(train, 3), "test_loss": round(test, 3),
+            "floor": math.floor(floor * 1000) / 1000}
 
 
 def bottleneck_curves(imgs: ImageData, settings: CurveSettings = CurveSettings(),

@@ -88,7 +88,7 @@ def bottleneck_figure(points: Sequence[dict], *, x: str, curves: dict[str, str],
         fig.add_trace(go.Scatter(x=xs, y=[p["test_loss"] for p in pts], mode="lines+markers",
                                  name=f"held-out · {label}", line=dict(color=color, dash="dash")))
     if floor is not None:
-        fig.add_hline(y=floor, line=dict(color="grey", dash="dot"), annotation_text="best possible (pixel entropy)")
+        fig.add_hline(y=floor, line=dict(color="grey", dash="dot"), annotation_text="lowest loss possible on these images: Σₚ H(xₚ)")
     ticks = sorted({p[x] for p in points})
     fig.update_xaxes(type="log" if log_x else "linear", tickvals=ticks, ticktext=[f"{t:,}" for t in ticks])
     return _layout(fig, title, height=420, xaxis_title=x.replace("_", " "), yaxis_title="loss (nats / image)")

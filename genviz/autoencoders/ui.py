@@ -299,8 +299,14 @@ def shipped_curves(dataset: str) -> dict[str, Any] | None:
 
 
 @st.cache_data(show_spinner=False)
-def pixel_entropy(dataset: str, _imgs: ImageData) -> float:
-    return ae_analysis.bce_floor(_imgs.x_test)
+def _curves_floor(dataset: str, points_key: tuple, seed: int, _imgs: ImageData, _points: list) -> float:
+    return ae_analysis.curves_floor(_imgs, _points, seed)
+
+
+def curves_floor(imgs: ImageData, points: list[dict[str, Any]], seed: int) -> float:
+    """The lowest loss any model can reach on the images behind `points` (a true lower bound of them)."""
+    key = tuple(sorted({(p["n_train"], p.get("floor")) for p in points}))
+    return _curves_floor(imgs.name, key, seed, imgs, points)
 
 
 def digits(settings: Settings) -> ImageData:
