@@ -12,9 +12,8 @@ st.markdown("A conditional generator takes the class as an input: **row k** is G
             "(style, slant, thickness).")
 st.latex(r"x_{kj} = G(z_j, y = k), \qquad z_j \sim \mathcal{N}(0, I_d)")
 
-gan_backend.prefer_conditional("gans_cg_model", settings)
-ckpt = backend.pick_checkpoint("Conditional generator (cGAN or AC-GAN)", "gans_cg_model", settings,
-                               families=("gan",))
+ckpt = backend.pick_checkpoint("Conditional generator (cGAN, AC-GAN, BigGAN)", "gans_cg_model", settings,
+                               kinds=gan_backend.CONDITIONAL_KINDS, prefer="cgan-{dataset}")
 if ckpt is not None:
     imgs = backend.dataset(settings)
     n_cols = st.slider("Noise vectors (columns)", 2, 16, 8, key="gans_cg_cols")

@@ -9,7 +9,8 @@ from genviz.gans import ui as gan_backend
 settings = backend.sidebar()
 st.title("Latent walk")
 
-ckpt = backend.pick_checkpoint("Generator", "gans_walk_model", settings, families=("gan",))
+ckpt = backend.pick_checkpoint("Generator", "gans_walk_model", settings, families=("gan",),
+                               prefer="dcgan-{dataset}")
 if ckpt is not None:
     mode = st.radio("Walk", ["Between two noise vectors", "Along one direction"], horizontal=True,
                     key="gans_walk_mode")

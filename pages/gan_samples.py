@@ -10,7 +10,8 @@ settings = backend.sidebar()
 st.title("GAN samples")
 st.latex(r"x = G(z), \qquad z \sim \mathcal{N}(0, I_d)")
 
-ckpt = backend.pick_checkpoint("Generator", "gans_model", settings, families=("gan",))
+ckpt = backend.pick_checkpoint("Generator", "gans_model", settings, families=("gan",),
+                               prefer="dcgan-{dataset}")
 if ckpt is not None:
     imgs = backend.dataset(settings)
     if "gans_offset" not in st.session_state:

@@ -42,7 +42,8 @@ def show(history) -> None:
 
 
 if source == "A checkpoint":
-    ckpt = backend.pick_checkpoint("GAN", "gans_dyn_model", settings, families=("gan",))
+    ckpt = backend.pick_checkpoint("GAN", "gans_dyn_model", settings, families=("gan",),
+                                   prefer="dcgan-{dataset}")
     if ckpt is not None:
         history = backend.show_error(lambda: gan_backend.checkpoint_history(ckpt))
         if history is not None:

@@ -29,14 +29,8 @@ def check_gan(ckpt: Checkpoint, imgs: ImageData | None = None) -> None:
                               f"'{imgs.name}' dataset has {imgs.image_shape}. Pick a matching dataset.")
 
 
-def prefer_conditional(key: str, settings: Settings) -> None:
-    """Make the first cGAN / AC-GAN of this dataset the picker's default (unless the URL names one)."""
-    if key in st.session_state or st.query_params.get(key):
-        return
-    for info in catalogue():
-        if info.dataset == settings.dataset and PRESETS.get(info.kind, {}).get("conditioning", "none") != "none":
-            st.session_state[key] = info.label
-            return
+# The presets whose generator takes the class (the Class grid offers only these).
+CONDITIONAL_KINDS = tuple(k for k, preset in PRESETS.items() if preset.get("conditioning", "none") != "none")
 
 
 @cached_view()

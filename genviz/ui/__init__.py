@@ -161,7 +161,7 @@ def pick_checkpoint(label: str, key: str, settings: Settings, *, families: tuple
                and c.dataset == settings.dataset]
     if not entries:
         what = ", ".join(kinds or families) or "model"
-        no_checkpoint(what, settings, key)
+        no_checkpoint(what, settings, key, kind=kinds[0] if kinds else None)
         return None
     return choose_checkpoint(label, key, settings, entries, prefer=prefer, check=check)
 

@@ -80,22 +80,25 @@ def test_samples_page_truncates_z_and_draws_the_truncation_curve(tiny_gans):
     assert any("From ψ = 2 down to ψ = 0.1" in c.value for c in at.caption)
 
 
-def test_class_grid_page_draws_conditional_and_refuses_unconditional(tiny_gans):
+def test_class_grid_page_draws_conditional_and_offers_no_unconditional(tiny_gans):
     at = _page("pages/gan_class_grid.py")
+    options = at.selectbox(key="gans_cg_model").options
+    assert tiny_gans["cgan"] in options and tiny_gans["dcgan"] not in options, "a mismatch cannot be chosen"
+    assert all("(dcgan," not in o and "(wgan-gp," not in o for o in options)
     at.selectbox(key="gans_cg_model").set_value(tiny_gans["cgan"]).run()
     _ok(at)
     at.slider(key="gans_cg_cols").set_value(5).run()
     _ok(at)
     assert any("Rows top to bottom" in c for c in _image_captions(at))
-    at.selectbox(key="gans_cg_model").set_value(tiny_gans["dcgan"]).run()
-    assert not at.exception
-    assert at.error and "unconditional" in at.error[0].value and "cGAN or AC-GAN" in at.error[0].value
 
 
-def test_class_grid_page_defaults_to_a_conditional_model(tiny_gans):
+def test_gan_pickers_default_to_the_datasets_reference_model(tiny_gans):
     at = _page("pages/gan_class_grid.py")
     _ok(at)
-    assert "cgan" in at.selectbox(key="gans_cg_model").value or "acgan" in at.selectbox(key="gans_cg_model").value
+    assert at.selectbox(key="gans_cg_model").value.startswith("cgan-digits (")
+    at.switch_page("pages/gan_samples.py").run()
+    assert at.selectbox(key="gans_model").value.startswith("dcgan-digits (")
+    assert all(", digits, " in o for o in at.selectbox(key="gans_model").options)
 
 
 def test_latent_walk_page_both_modes(tiny_gans):
