@@ -23,7 +23,7 @@ for slot, (title, kind) in SLOTS.items():
     with columns[slot]:
         st.subheader(title)
         source, ckpt = emb.choose_source(f"cmp_{slot}", settings, imgs, default="encoder", prefer_kind=kind)
-        method, params = emb.choose_method(f"cmp_{slot}")
+        method, params = emb.choose_method(f"cmp_{slot}", n_points=n)
         ps = emb.PointSet(source, imgs.name, split, n, settings.seed)
         try:
             spec = emb.make_spec(ps, method, params)

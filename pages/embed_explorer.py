@@ -20,7 +20,7 @@ controls, main = st.columns([1, 3], gap="large")
 with controls:
     source, ckpt = emb.choose_source("emb", settings, imgs)
     split, n = emb.choose_points("emb", imgs)
-    method, params = emb.choose_method("emb")
+    method, params = emb.choose_method("emb", n_points=n)
     st.toggle("Images on the map", value=True, key="emb_thumbs",
               help="Draws the image of one point in each cell of a 12 × 12 grid over the map.")
 

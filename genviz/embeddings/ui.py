@@ -13,6 +13,7 @@ with visible progress, a shared store of finished maps, and the UMAP warm-up.
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -482,8 +483,9 @@ def choose_source(prefix: str, settings: backend.Settings, imgs: data.ImageData,
     return source_from(ckpt, code), ckpt
 
 
-def choose_method(prefix: str, *, default: str = "tsne") -> tuple[str, dict[str, Any]]:
-    """Method and its parameters as keyed widgets mirrored in the URL (`?<prefix>_method=` …)."""
+def choose_method(prefix: str, *, default: str = "tsne", n_points: int | None = None) -> tuple[str, dict[str, Any]]:
+    """Method and its parameters as keyed widgets mirrored in the URL (`?<prefix>_method=` …). With
+    `n_points`, a t-SNE perplexity too large for that many points is lowered to the largest allowed."""
     methods = list(projections.METHODS)
     url_default(f"{prefix}_method", f"{prefix}_method", default, methods)
     method = st.radio("Method", methods, key=f"{prefix}_method", horizontal=True, format_func=projections.METHODS.get)
@@ -500,6 +502,9 @@ def choose_method(prefix: str, *, default: str = "tsne") -> tuple[str, dict[str,
         url_default(f"{prefix}_{name}", f"{prefix}_{param}", default)
     if method == "tsne":
         c1, c2 = st.columns(2)
+        cap = _largest_perplexity(n_points)
+        if cap is not None and st.session_state[f"{prefix}_perplexity"] > cap:  # a small (uploaded) dataset
+            st.session_state[f"{prefix}_perplexity"] = cap
         params["perplexity"] = c1.slider("Perplexity", 2.0, 100.0, step=1.0, key=f"{prefix}_perplexity",
                                          help="About how many neighbours each point attends to; must stay below "
                                               "(points − 1) / 3.")
@@ -523,6 +528,14 @@ def choose_method(prefix: str, *, default: str = "tsne") -> tuple[str, dict[str,
     return method, params
 
 
+def _largest_perplexity(n_points: int | None) -> float | None:
+    """The largest whole perplexity below (points − 1) / 3 (see projections), None if none or no count."""
+    if not n_points:
+        return None
+    cap = float(math.ceil((n_points - 1) / 3) - 1)
+    return cap if cap >= 2 else None
+
+
 def choose_points(prefix: str, imgs: data.ImageData) -> tuple[str, int]:
     """Split and number of points (stratified by class), mirrored in the URL."""
     url_default(f"{prefix}_split", f"{prefix}_split", "test", list(SPLITS))
@@ -533,8 +546,12 @@ def choose_points(prefix: str, imgs: data.ImageData) -> tuple[str, int]:
     url_default(f"{prefix}_n", f"{prefix}_n", min(2000, top))
     if not 100 <= st.session_state[f"{prefix}_n"] <= top:
         st.session_state[f"{prefix}_n"] = min(max(100, st.session_state[f"{prefix}_n"]), top)
-    n = c2.slider("Points", min(100, top), top, step=100 if top >= 200 else 1, key=f"{prefix}_n",
-                  help="Chosen at random within each class, in proportion to the class sizes.")
+    if top <= 100:  # a small split (your own images): all of it, no slider with equal ends
+        n = top
+        c2.caption(f"Points: all {top} images of this split.")
+    else:
+        n = c2.slider("Points", 100, top, step=100 if top >= 200 else 1, key=f"{prefix}_n",
+                      help="Chosen at random within each class, in proportion to the class sizes.")
     st.query_params.update({f"{prefix}_split": split, f"{prefix}_n": str(n)})
     return split, n
 

@@ -17,6 +17,7 @@ from genviz.core import atomic, checkpoints, data, paths, registry
 from genviz.core import device as devices
 from genviz.core.errors import GenvizError
 from genviz.core.jobs import BackgroundJob, SessionJobs, training_queue
+from genviz.ui import uploads as own_images
 
 
 @st.cache_resource(show_spinner=False)
@@ -76,21 +77,22 @@ def sidebar() -> Settings:
     _through_app_py()
     _configure_once()
     _remove_stale_temp_files_once()
-    names = list(data.DATASETS)
+    names = list(data.DATASETS) + own_images.names()  # this session's uploads last
     device_names = devices.available()
     for key, options, fallback in (("dataset", names, data.DEFAULT), ("device", device_names, device_names[0]),
                                    ("seed", None, 0)):
         # Streamlit drops a widget's state when another page runs, so the choice lives in a plain key
         # (updated by on_change) and is handed back to the widget on every page; the URL seeds it.
         keep = f"gv_keep_{key}"
-        if keep not in st.session_state:
+        if keep not in st.session_state or (options is not None and st.session_state[keep] not in options):
             st.session_state[keep] = _query_default(key, options, fallback)
         st.session_state[f"gv_{key}"] = st.session_state[keep]
     with st.sidebar:
-        st.selectbox("Dataset", names, key="gv_dataset", format_func=lambda n: data.DATASETS[n].title,
+        st.selectbox("Dataset", names, key="gv_dataset", format_func={n: dataset_title(n) for n in names}.get,
                      on_change=_remember, args=("dataset",),
                      help="Digits ships with scikit-learn and works offline. The others come through "
-                          f"torchvision under {data.data_dir()} (GENVIZ_DATA_DIR).")
+                          f"torchvision under {data.data_dir()} (GENVIZ_DATA_DIR). Your own images: below.")
+        own_images.upload_widget("gv_keep_dataset")
         st.selectbox("Device", device_names, key="gv_device", on_change=_remember, args=("device",))
         st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="gv_seed", on_change=_remember,
                         args=("seed",), help="The same seed gives the same pictures.")
@@ -99,9 +101,20 @@ def sidebar() -> Settings:
     return settings
 
 
+def dataset_title(name: str) -> str:
+    """What the dataset called `name` is, for people: a built-in one's title, an upload's file and size."""
+    return data.DATASETS[name].title if name in data.DATASETS else own_images.title(name) or name
+
+
 @st.cache_resource(show_spinner="Loading dataset…", max_entries=4)
-def _load_dataset(name: str, device: str) -> data.ImageData:
+def _load_shared_dataset(name: str, device: str) -> data.ImageData:
     return data.load(name, device)
+
+
+def _load_dataset(name: str, device: str) -> data.ImageData:
+    """The dataset `name` on `device`: one uploaded in this session, else a built-in one (cached, shared)."""
+    own = own_images.dataset(name, device)
+    return own if own is not None else _load_shared_dataset(name, device)
 
 
 def dataset(settings: Settings) -> data.ImageData:

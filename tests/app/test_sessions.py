@@ -105,4 +105,4 @@ def test_server_defaults_keep_it_to_this_machine():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
     assert config["address"] == "localhost", "else streamlit listens on every interface"
     assert config["enableXsrfProtection"] is True
-    assert 1 <= config["maxUploadSize"] <= 32, "uploads are CSVs of matches or points: a few MB at most"
+    assert 1 <= config["maxUploadSize"] <= 50, "uploads are your own images (≤ 50 MB) or CSVs of matches or points"
