@@ -19,8 +19,9 @@ st.latex(r"\text{spherical: } z_t = \frac{\sin((1-t)\Omega)}{\sin\Omega}z_a + "
 ckpt = ae_backend.pick_autoencoder("Autoencoder", "ls_model", settings, prefer="vae-{dataset}")
 if ckpt is not None:
     c1, c2, c3 = st.columns(3)
-    a = c1.number_input("From held-out image #", 0, len(imgs.x_test) - 1, 0, key="ls_a")
-    b = c2.number_input("To held-out image #", 0, len(imgs.x_test) - 1, 1, key="ls_b")
+    first, other = ae_backend.interpolation_ends(imgs)  # two images of different classes
+    a = c1.number_input("From held-out image #", 0, len(imgs.x_test) - 1, first, key="ls_a")
+    b = c2.number_input("To held-out image #", 0, len(imgs.x_test) - 1, other, key="ls_b")
     steps = c3.slider("Steps", 3, 16, 10, key="ls_steps")
     rows = []
     for mode in ("linear", "spherical"):
@@ -28,6 +29,7 @@ if ckpt is not None:
         if path is not None:
             rows.append(path)
     if rows:
+        st.caption(f"From a {imgs.classes[int(imgs.y_test[int(a)])]} to a {imgs.classes[int(imgs.y_test[int(b)])]}.")
         st.image(figures.image_grid(rows, nrow=steps, scale=figures.pixel_scale(imgs.image_shape, 48)),
                  caption="Top: linear path. Bottom: spherical path (keeps ‖z‖ typical of a Gaussian prior; it matters "
                          "most for VAEs in many dimensions).", width="stretch")
@@ -61,6 +63,7 @@ if picked:
                         key="ls_scatter", width="stretch")
         cols = st.columns(len(views))
         for col, (name, v) in zip(cols, views.items()):
-            col.image(figures.image_grid(v.grid, nrow=grid_n, padding=0, scale=figures.pixel_scale(imgs.image_shape, 24)),
+            # A 2-pixel white gap between tiles, so one decoded image reads as one image.
+            col.image(figures.image_grid(v.grid, nrow=grid_n, padding=2, scale=figures.pixel_scale(imgs.image_shape, 24)),
                       caption=f"{name}: decoded grid, z₁ ∈ [{v.grid_extent[0]:.1f}, {v.grid_extent[1]:.1f}] left→right, "
                               f"z₂ ∈ [{v.grid_extent[3]:.1f}, {v.grid_extent[2]:.1f}] top→bottom (where its codes lie)", width="stretch")

@@ -16,7 +16,8 @@ st.caption("D and G take turns: one step of D on a real and a fake batch, then o
 
 live = gan_backend.live_history()
 sources = ["A checkpoint"] + (["The live run on the Train page"] if live is not None else [])
-source = st.radio("Show", sources, horizontal=True, key="gans_dyn_source")
+# A choice only when there is one: a radio with a single option asks nothing.
+source = st.radio("Show", sources, horizontal=True, key="gans_dyn_source") if len(sources) > 1 else sources[0]
 
 
 def show(history) -> None:

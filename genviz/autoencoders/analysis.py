@@ -34,6 +34,14 @@ def bce_floor(x: Tensor) -> float:
     return float((-(torch.special.xlogy(p, p) + torch.special.xlogy(1 - p, 1 - p))).flatten(1).sum(1).mean())
 
 
+def different_class_pair(labels: Tensor, first: int = 0) -> tuple[int, int]:
+    """`first` and the next index after it whose label differs (a 6 → 0, not a 6 → 6): the default ends
+    of an interpolation. Falls back to `first + 1` when every label is the same."""
+    y = labels.detach().cpu()
+    later = (y[first + 1:] != y[first]).nonzero()
+    return first, (first + 1 + int(later[0])) if len(later) else min(first + 1, len(y) - 1)
+
+
 @torch.inference_mode()
 def encode_all(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Tensor:
     """Deterministic codes (N, d) of `x` (μ for a VAE)."""

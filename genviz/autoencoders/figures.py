@@ -142,7 +142,11 @@ def latent_scatter(panels: dict[str, np.ndarray], labels: np.ndarray, classes: S
             x0, x1, y0, y1 = extents[name]
             fig.update_xaxes(range=[x0, x1], row=1, col=col)
             fig.update_yaxes(range=[y0, y1], row=1, col=col)
-    return _layout(fig, "Codes of held-out images (colour = class) and the prior's contours", height=420)
+    _layout(fig, "Codes of held-out images (colour = class) and the prior's contours", height=460)
+    # The panel titles sit just above the plots: leave the figure title a band of its own above them.
+    fig.update_layout(margin=dict(t=90), title=dict(y=0.98, yanchor="top"), legend_title_text="class")
+    fig.update_annotations(yshift=6)
+    return fig
 
 
 def training_curve(curve: Sequence[dict], keys: dict[str, str], title: str = "") -> go.Figure:

@@ -244,6 +244,11 @@ def real_scores(dataset: str, device: str, n: int, seed: int, _imgs: ImageData):
 # ---- latent space ---------------------------------------------------------------------------
 
 
+def interpolation_ends(imgs: ImageData) -> tuple[int, int]:
+    """Default held-out images to interpolate between: the first one and the next of another class."""
+    return ae_analysis.different_class_pair(imgs.y_test)
+
+
 @cached_view()
 def interpolation(ckpt: Checkpoint, imgs: ImageData, a: int, b: int, steps: int, mode: str) -> torch.Tensor:
     check_fits(ckpt, imgs)

@@ -58,3 +58,16 @@ def test_bottleneck_page_draws_the_floor_under_every_line_and_names_the_dataset(
     assert not at.exception
     live = at.get("plotly_chart")[2:]
     assert live and all(_figure(c)["layout"].get("shapes") for c in live)
+
+
+def test_latent_space_interpolates_between_two_classes_by_default():
+    at = _page("ae_latent_space")
+    imgs = data.load("digits", "cpu")
+    a, b = int(at.number_input(key="ls_a").value), int(at.number_input(key="ls_b").value)
+    assert int(imgs.y_test[a]) != int(imgs.y_test[b])
+    assert any(c.value.startswith(f"From a {imgs.classes[int(imgs.y_test[a])]} to a ") for c in at.caption)
+    assert analysis.different_class_pair(torch.tensor([6, 6, 6, 0])) == (0, 3)
+    assert analysis.different_class_pair(torch.tensor([2, 2])) == (0, 1)  # one class: the next image
+    scatter = _figure(at.get("plotly_chart")[0])
+    titles = [ann["text"] for ann in scatter["layout"]["annotations"]]
+    assert titles and scatter["layout"]["margin"]["t"] >= 80  # the figure title has its own band
