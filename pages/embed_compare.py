@@ -5,14 +5,24 @@ import streamlit as st
 from genviz import ui as backend
 from genviz.core.errors import GenvizError
 from genviz.embeddings import ui as emb
+from genviz.embeddings.metrics import compactness_verdict
 
 settings = backend.sidebar()
 emb.umap_warmup()  # starts compiling UMAP in the background, once per server process
 st.title("Compare two maps")
 st.caption("Both maps show the same images. The lecture says a VAE's codes are *more compact* than a vanilla "
-           "autoencoder's: compare the compactness and kNN numbers under each map. Clicking a class in the legend "
-           "hides it in both maps. Click a point in either map for its nearest neighbours in both code spaces, or lasso "
-           "a group (toolbar) to see its images.")
+           "autoencoder's; the numbers under the maps test it, and the sentence below them says what they show. "
+           "Clicking a class in the legend hides it in both maps. Click a point in either map for its nearest "
+           "neighbours in both code spaces, or lasso a group (toolbar) to see its images.")
+with st.expander("What “compactness” measures here"):
+    st.markdown("The **class compactness** C is the mean spread of each class around its centre, divided by the mean "
+                "distance between class centres. It has no units, so a 2-D map and a 16-D code space compare; "
+                "**lower = tighter, better separated classes**. **Spread** R: the RMS distance of all codes to "
+                "their mean, in the code space's own units — a VAE's KL term pulls its codes towards N(0, I), "
+                "so its whole cloud can be small and hole-free even where its classes are not tighter.")
+    st.latex(r"C = \frac{\operatorname{mean}_c\, s_c}{\operatorname{mean}_{c \ne c'} \lVert \mu_c - \mu_{c'} \rVert},"
+             r"\quad s_c = \sqrt{\operatorname{mean}_{i \in c} \lVert x_i - \mu_c \rVert^2},"
+             r"\qquad R = \sqrt{\operatorname{mean}_i \lVert x_i - \bar x \rVert^2}")
 imgs = backend.dataset(settings)
 split, n = emb.choose_points("cmp", imgs)
 
@@ -34,8 +44,10 @@ for slot, (title, kind) in SLOTS.items():
                 emb.progress_panel(f"cmp_{slot}")
             elif outcome.status == "failed":
                 st.error(outcome.error)
+                st.session_state.pop(f"cmp_last_{slot}", None)
         except GenvizError as err:
             st.error(str(err))
+            st.session_state.pop(f"cmp_last_{slot}", None)  # no stale map under the error
 
 # The last good map of each side (a failed or running request keeps the previous one on screen).
 shown = {slot: st.session_state.get(f"cmp_last_{slot}") for slot in SLOTS}
@@ -60,7 +72,14 @@ for slot, col in zip(ready, st.columns(len(ready), gap="large")):
     with col:
         spec, result = shown[slot], results[slot]
         st.markdown(f"**{spec.title}** · {result.projection.engine}")
-        emb.show_scores(result.scores, result.space, result.seconds)
+        emb.show_scores(result.scores, result.space, result.seconds, per_row=2)
+if len(ready) == 2:
+    kind_of = {c.name: c.kind for c in backend.catalogue()}
+    sources = [shown[s].points.source for s in ready]
+    st.info(compactness_verdict(tuple(s.title for s in sources), tuple(results[s].scores for s in ready),
+                                tuple(results[s].space for s in ready),
+                                tuple("" if s.pixels else kind_of.get(s.name, "") for s in sources)),
+            icon=":material/balance:")
 
 rows = emb.selected_rows(event)
 if len(rows) == 1:

@@ -169,3 +169,46 @@ def score_space(codes: np.ndarray, labels: np.ndarray, *, seed: int = 0) -> Spac
     x = np.asarray(codes, dtype=np.float64)
     spread = float(np.sqrt(((x - x.mean(axis=0)) ** 2).sum(axis=1).mean()))
     return SpaceScores(acc[1], acc[5], compactness(codes, labels), int(x.shape[1]), spread)
+
+
+SAME_WITHIN = 0.05  # two compactness values closer than 5% (relative) count as equal
+
+
+def _tighter(names: tuple[str, str], values: tuple[float, float], where: str) -> str:
+    a, b = values
+    if abs(a - b) <= SAME_WITHIN * max(abs(a), abs(b), 1e-12):
+        return f"{where} both are about equally compact ({a:.2f} vs {b:.2f})"
+    tighter, looser = (names[0], names[1]) if a < b else (names[1], names[0])
+    return f"{where} {tighter} has the tighter classes ({min(a, b):.2f} vs {max(a, b):.2f} for {looser})"
+
+
+def compactness_verdict(names: tuple[str, str], maps: tuple[MapScores, MapScores],
+                        spaces: tuple[SpaceScores, SpaceScores], kinds: tuple[str, str] = ("", "")) -> str:
+    """One paragraph that says what the two maps' numbers say about "which codes are more compact":
+    class compactness on the maps and in the full code spaces (lower = tighter), and the RMS radius
+    of each whole code cloud (in each space's own units). Every comparison follows the numbers; for
+    a vanilla AE against a VAE (`kinds`) it ends with where the lecture's claim holds."""
+    parts = [_tighter(names, (maps[0].compactness, maps[1].compactness), "On the maps,"),
+             _tighter(names, (spaces[0].compactness, spaces[1].compactness), "in the full code spaces,")]
+    r = (spaces[0].spread, spaces[1].spread)
+    small, big = (0, 1) if r[0] < r[1] else (1, 0)
+    if abs(r[0] - r[1]) <= SAME_WITHIN * max(r):
+        cloud = f"The two code clouds have about the same RMS radius ({r[0]:.2f} vs {r[1]:.2f})."
+    else:
+        cloud = (f"{names[small]}'s whole code cloud is smaller: RMS radius {r[small]:.2f} vs {r[big]:.2f} "
+                 "(each in its own units).")
+    verdict = "Class compactness: " + "; ".join(parts) + ". " + cloud
+    if sorted(kinds) != ["ae", "vae"]:
+        return verdict
+    v, a = kinds.index("vae"), kinds.index("ae")
+    measures = {"class compactness on the map": maps[v].compactness < maps[a].compactness,
+                "class compactness in the full space": spaces[v].compactness < spaces[a].compactness,
+                "the size of the code cloud": spaces[v].spread < spaces[a].spread}
+    holds = [m for m, ok in measures.items() if ok]
+    fails = [m for m, ok in measures.items() if not ok]
+    if not fails:
+        return verdict + " So here the VAE's codes are more compact by all three measures, as the lecture says."
+    if not holds:
+        return verdict + " So here the VAE's codes are not more compact by any of the three measures."
+    return (verdict + f" So the lecture's \"a VAE's codes are more compact\" holds here for {' and '.join(holds)}, "
+            f"not for {' and '.join(fails)}.")

@@ -556,9 +556,11 @@ def choose_points(prefix: str, imgs: data.ImageData) -> tuple[str, int]:
     return split, n
 
 
-def show_scores(scores: embedding_metrics.MapScores, space: embedding_metrics.SpaceScores, seconds: float) -> None:
-    """The numbers under a map: kNN in the map and in the full space, trustworthiness, compactness."""
-    c = st.columns(4)
+def show_scores(scores: embedding_metrics.MapScores, space: embedding_metrics.SpaceScores, seconds: float, *,
+                per_row: int = 4) -> None:
+    """The numbers under a map: kNN in the map and in the full space, trustworthiness, compactness
+    (`per_row=2`: two rows of two, so labels are not cut in a half-width column)."""
+    c = [col for _ in range(4 // per_row) for col in st.columns(per_row)]
     c[0].metric("1-NN accuracy (map)", f"{scores.knn1:.3f}", f"{scores.knn1 - space.knn1:+.3f} vs full space",
                 delta_color="off", help=f"Fit on {scores.n_fit:,} points, scored on {scores.n_held_out:,} held out.")
     c[1].metric("5-NN accuracy (map)", f"{scores.knn5:.3f}", f"{scores.knn5 - space.knn5:+.3f} vs full space",

@@ -158,6 +158,31 @@ def test_compare_page_draws_two_maps_with_their_numbers():
     titles = [md.value for md in at.markdown if md.value.startswith("**")]
     assert len(titles) == 2 and "PCA of ae-digits · μ" in titles[0] and "raw pixels" in titles[1]
     assert len(at.get("plotly_chart")) == 1, "one figure, two panels, one legend"
+    verdict = [i.value for i in at.info if i.value.startswith("Class compactness:")]
+    assert len(verdict) == 1 and "ae-digits · μ" in verdict[0] and "raw pixels" in verdict[0], verdict
+    assert any("lower = tighter" in e.proto.body for e in at.expander[0].markdown), "compactness defined on the page"
+
+
+def test_compactness_verdict_follows_the_numbers():
+    from genviz.embeddings.metrics import MapScores, SpaceScores, compactness_verdict
+
+    def maps(c):
+        return MapScores(0.9, 0.9, 0.9, c, 10, 10)
+
+    def space(c, r):
+        return SpaceScores(0.9, 0.9, c, 16, r)
+
+    # The numbers: the AE's classes are tighter (0.30 vs 0.33 map, 0.92 vs 1.24 full), the VAE's cloud smaller.
+    text = compactness_verdict(("AE", "VAE"), (maps(0.30), maps(0.33)), (space(0.92, 5.0), space(1.24, 3.0)),
+                               ("ae", "vae"))
+    assert "AE has the tighter classes (0.30 vs 0.33 for VAE)" in text and "(0.92 vs 1.24 for VAE)" in text
+    assert "VAE's whole code cloud is smaller" in text
+    assert "holds here for the size of the code cloud, not for class compactness" in text
+    text = compactness_verdict(("AE", "VAE"), (maps(0.5), maps(0.3)), (space(1.2, 5.0), space(0.9, 3.0)),
+                               ("ae", "vae"))
+    assert "more compact by all three measures" in text
+    assert "about equally compact (0.30 vs 0.31)" in compactness_verdict(
+        ("a", "b"), (maps(0.30), maps(0.31)), (space(1, 1), space(2, 2)))
 
 
 def test_map_job_waits_for_the_umap_warm_up_and_says_so():
