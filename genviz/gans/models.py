@@ -29,6 +29,7 @@ from genviz.core import latent
 from genviz.core.config import bounded, check_choice, check_fields, check_range
 from genviz.core.errors import ConfigError
 from genviz.gans.objectives import OBJECTIVES
+from genviz.gans.stylegan import STYLE_BLOCKS, StyleGenerator, check_psi, style_resolutions
 
 CONDITIONINGS = ("none", "input", "auxiliary", "projection")
 D_NORMS = ("batch", "none", "spectral")
@@ -45,10 +46,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     # BigGAN's ideas at MNIST scale (Brock et al. 2018): G with class-conditional BatchNorm from one shared
     # embedding and hierarchical z, D with spectral norm and a projection head, hinge loss, EMA of G.
     "biggan": {"objective": "hinge", "conditioning": "projection", "d_norm": "spectral", "g_conditioning": "cbn"},
+    # StyleGAN's ideas (Karras et al. 2019): a mapping network z → w, a synthesis network from a learned constant
+    # that reads w as per-layer styles, per-pixel noise, style mixing, truncation in W (genviz/gans/stylegan.py).
+    "stylegan": {"objective": "bce-non-saturating", "conditioning": "none", "d_norm": "spectral",
+                 "g_conditioning": "input", "g_arch": "style"},
 }
 GAN_KINDS = tuple(PRESETS)
 _AXES = ("objective", "conditioning", "d_norm", "g_conditioning")
 G_CONDITIONINGS = ("input", "cbn")
+G_ARCHS = ("direct", "style")  # direct: z enters G's first layer (DCGAN, MLP, cBN); style: see StyleGenerator
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,21 @@ class GANConfig:
     # generator options
     g_conditioning: str = ""  # "" = the preset's; "input" (one-hot y concatenated to z) | "cbn" (see CBNGenerator)
     ema: float = bounded(0.0, 0.0, 0.9999, "EMA decay of G's weights")  # 0 = off; sampling uses the average
+    # two time scales (Heusel et al. 2017): D's learning rate is this multiple of G's
+    d_lr_scale: float = bounded(1.0, 0.1, 10.0, "D's learning rate ÷ G's")
     ortho_reg: float = bounded(0.0, 0.0, 0.01, "Orthogonal regularisation β")  # BigGAN's off-diagonal form
     # discriminator option: "free" adversarial training of D (Zhong et al. 2020, Fast-GAN); ε on [−1, 1] images
     adv_eps: float = bounded(0.0, 0.0, 0.5, "Adversarial ε of D")  # 0 = off; the step τ equals ε, as in their code
     adv_replays: int = bounded(2, 1, 8, "Adversarial replays m per batch")
+    # generator architecture: "" = the preset's (direct for all but stylegan); the style options below
+    g_arch: str = ""
+    mapping_depth: int = bounded(8, 0, 8, "Mapping network depth L")  # StyleGAN: 8; 0 gives w = pixelnorm(z)
+    mapping_lr_mul: float = bounded(0.01, 0.001, 1.0, "Mapping learning-rate multiplier")
+    style_mixing: float = bounded(0.9, 0.0, 1.0, "Style-mixing probability")
+    style_block: str = "modconv"  # "modconv" (StyleGAN2) | "adain" (StyleGAN)
+    # G's learning rate = lr × g_lr_mul. The style generator stores every weight at unit scale (equalised lr), so
+    # an Adam step moves it by lr relative to its size: it needs StyleGAN's larger rate (≈ 2e-3) while D keeps lr.
+    g_lr_mul: float = bounded(1.0, 0.1, 100.0, "Generator learning-rate multiplier")
 
     def __post_init__(self) -> None:
         check_choice("GAN kind", self.kind, GAN_KINDS)
@@ -85,6 +102,15 @@ class GANConfig:
         check_choice("Conditioning", self.conditioning, CONDITIONINGS)
         check_choice("Discriminator normalisation", self.d_norm, D_NORMS)
         check_choice("Generator conditioning", self.g_conditioning, G_CONDITIONINGS)
+        if not self.g_arch:
+            object.__setattr__(self, "g_arch", PRESETS[self.kind].get("g_arch", "direct"))
+        check_choice("Generator architecture", self.g_arch, G_ARCHS)
+        check_choice("Style block", self.style_block, STYLE_BLOCKS)
+        if self.g_arch == "style":
+            if self.conditional:
+                raise ConfigError("The style generator is unconditional (its classes come from the styles it "
+                                  "learns): use conditioning 'none'.")
+            style_resolutions(self.image_shape)  # raises ConfigError for sizes it cannot make
         c, h, w = self.image_shape
         check_range("Image channels", c, 1, 4)
         check_range("Image height", h, 4, 256)
@@ -361,8 +387,10 @@ class GAN(nn.Module):
     def __init__(self, config: GANConfig):
         super().__init__()
         self.config = config
-        if config.conditional and config.g_conditioning == "cbn":
-            self.generator: nn.Module = CBNGenerator(config)
+        if config.g_arch == "style":
+            self.generator: nn.Module = StyleGenerator(config)
+        elif config.conditional and config.g_conditioning == "cbn":
+            self.generator = CBNGenerator(config)
         else:
             in_dim = config.latent_dim + (config.n_classes if config.conditional else 0)
             make = ConvGenerator if config.resolved_body == "conv" else MLPGenerator
@@ -410,11 +438,15 @@ class GAN(nn.Module):
         dev = generator.device if generator is not None else self.device
         return torch.randint(self.config.n_classes, (n,), generator=generator, device=dev).to(self.device)
 
-    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """G(z) or G(z, y): images (B, C, H, W) in [0, 1]."""
-        return self._draw(self.generator, z, labels)
+    def generate(self, z: Tensor, labels: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """G(z) or G(z, y): images (B, C, H, W) in [0, 1]. `generator` feeds a style generator's per-pixel
+        noise and style mixing (other generators draw nothing)."""
+        return self._draw(self.generator, z, labels, generator)
 
-    def _draw(self, net: nn.Module, z: Tensor, labels: Tensor | None) -> Tensor:
+    def _draw(self, net: nn.Module, z: Tensor, labels: Tensor | None, generator: torch.Generator | None = None,
+              psi: float | None = None) -> Tensor:
+        if getattr(net, "style_based", False):
+            return net(z, generator, psi)
         if not self.config.conditional:
             return net(z)
         if labels is None:
@@ -439,10 +471,14 @@ class GAN(nn.Module):
                psi: float | None = None) -> Tensor:
         """n images from fresh noise (truncated at ψ when given; labels drawn uniformly for conditional
         GANs unless given), drawn by `sampler` (the EMA generator when there is one)."""
-        z = self.noise(n, generator, psi)
+        in_w = getattr(self.sampler, "style_based", False)  # StyleGAN truncates in W: w̄ + ψ(w − w̄)
+        if in_w and psi is not None:
+            check_psi(psi)
+        z = self.noise(n, generator, None if in_w else psi)
         if self.config.conditional and labels is None:
             labels = self.random_labels(n, generator)
-        return self._draw(self.sampler, z, labels if self.config.conditional else None)
+        return self._draw(self.sampler, z, labels if self.config.conditional else None, generator,
+                          psi if in_w else None)
 
     @torch.inference_mode()
     def decode_noise(self, z: Tensor, labels: Tensor | None = None) -> Tensor:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import torch
-from scipy.stats import spearmanr
 from torch import Tensor, nn
 
 from genviz.core.config import check_range
@@ -30,6 +29,7 @@ from genviz.core.train import RunState, TrainParams
 from genviz.gans import objectives
 from genviz.gans.models import CONDITIONINGS, D_NORMS, G_CONDITIONINGS, GAN, PRESETS, GANConfig, orthogonal_penalty
 from genviz.gans.objectives import OBJECTIVES
+from genviz.gans.stylegan import STYLE_BLOCKS, style_numbers
 
 PREVIEW_SAMPLES = 40  # 4 rows of 10: column j is class j for the conditional GANs
 COLLAPSE_PATIENCE = 200  # consecutive steps of "D has won" (see Objective.collapsed) before training stops
@@ -72,8 +72,8 @@ class GANRecipe:
     def optimizers(self, model: GAN, params: TrainParams) -> dict[str, torch.optim.Optimizer]:
         check_range("A GAN's learning rate", params.lr, 1e-6, 1e-2)
         betas = self.objective.betas  # as each objective's paper trained it
-        return {"generator": adam(model.generator.parameters(), params.lr, betas),
-                "discriminator": adam(model.discriminator.parameters(), params.lr, betas)}
+        return {"generator": adam(model.generator.parameters(), params.lr * self.config.g_lr_mul, betas),
+                "discriminator": adam(model.discriminator.parameters(), params.lr * self.config.d_lr_scale, betas)}
 
     def _d_labels(self, labels: Tensor | None) -> Tensor | None:
         return labels if self.config.d_takes_labels else None
@@ -125,7 +125,7 @@ class GANRecipe:
         fake_y = model.random_labels(n, generator) if cfg.conditional else None
         z = model.noise(n, generator)
         with torch.set_grad_enabled(update_g):
-            fake = model.generate(z, fake_y)  # (B, C, H, W)
+            fake = model.generate(z, fake_y, generator)  # (B, C, H, W); a style G draws its noise and mixing here
 
         opt_d = optimizers["discriminator"]
         if cfg.adv_eps > 0:
@@ -295,6 +295,8 @@ def truncation_curve(model: GAN, data, psis: tuple[float, ...] = TRUNCATION_PSIS
 def truncation_trend(curve: list[dict[str, float]]) -> dict[str, float]:
     """Spearman ρ of each number against ψ: the truncation claim is ρ < 0 for confidence and precision
     (they rise as ψ falls) and ρ > 0 for recall."""
+    from scipy.stats import spearmanr  # here: scipy.stats costs ~0.5 s to import, and only this needs it
+
     psis = [p["psi"] for p in curve]
     return {f"truncation_rho_{k}": float(spearmanr(psis, [p[k] for p in curve]).statistic)
             for k in ("confidence", "precision", "recall", "frechet_distance")}
@@ -344,7 +346,7 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
                   options=G_CONDITIONINGS,
                   help="input: one-hot y concatenated to z; cbn: class-conditional BatchNorm from a shared "
                        "embedding, with z split across the layers (BigGAN). Used when conditioning is not none."),
-        ParamSpec("ema", "EMA decay of G (0 = off)", "float", 0.999 if kind == "biggan" else 0.0,
+        ParamSpec("ema", "EMA decay of G (0 = off)", "float", 0.999 if kind in ("biggan", "stylegan") else 0.0,
                   help="Samples come from an exponential moving average of G's weights (BigGAN, StyleGAN)."),
         ParamSpec("adv_eps", "Adversarial training of D: ε (0 = off)", "log", 0.0,
                   help="Fast-GAN (Zhong et al. 2020): D trains on real and fake images pushed up its loss within "
@@ -352,7 +354,28 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
     )
 
 
-_EVALUATE = {"biggan": quality_with_truncation}  # kinds whose `evaluate` reports more than sample_quality
+def quality_with_styles(model: GAN, config: GANConfig, data) -> dict[str, Any]:
+    """`sample_quality` plus StyleGAN's numbers (see genviz.gans.stylegan.style_numbers)."""
+    out = sample_quality(model, config, data)
+    return {**out, **(style_numbers(model, data) or {})}
+
+
+_EVALUATE = {"biggan": quality_with_truncation, "stylegan": quality_with_styles}  # more than sample_quality
+_UNCONDITIONAL_AXES = ("conditioning", "g_conditioning")  # the style generator draws no chosen class
+_STYLE = (
+    ParamSpec("mapping_depth", "Mapping network depth L (z → w)", "int", 8,
+              help="Linear layers of the mapping network; 0 gives w = pixelnorm(z), the control. StyleGAN: 8."),
+    ParamSpec("mapping_lr_mul", "Mapping learning-rate multiplier", "log", 0.01,
+              help="The mapping layers learn at lr × this (StyleGAN: 0.01), through equalised learning rate."),
+    ParamSpec("style_mixing", "Style-mixing probability p", "float", 0.9,
+              help="Share of training samples that switch to a second w at a random layer (StyleGAN: 0.9)."),
+    ParamSpec("style_block", "How a layer reads its style", "choice", "modconv", options=STYLE_BLOCKS,
+              help="modconv: modulated / demodulated convolution (StyleGAN2); adain: instance norm, then a "
+                   "per-channel scale and bias from w (StyleGAN)."),
+    ParamSpec("g_lr_mul", "G learning rate × (equalised lr)", "log", 10.0,
+              help="G stores its weights at unit scale (equalised lr), so it needs StyleGAN's larger step: "
+                   "G's lr = lr × this, D keeps lr."),
+)
 _N_CRITIC = ParamSpec("n_critic", "D steps per G step (n_critic)", "int", 1)
 _TRAIN = {"epochs": 40, "batch_size": 64, "lr": 5e-4}
 
@@ -374,10 +397,15 @@ for _kind, _title, _extra, _desc, _train in (
                                                      help="β Σ‖WᵀW ⊙ (1 − I)‖²; BigGAN used 1e-4. 0 = off.")),
      "G with class-conditional BatchNorm from a shared embedding and hierarchical z; D with spectral norm "
      "and a projection head; hinge loss; samples from an EMA of G; truncation at sampling time.", {}),
+    ("stylegan", "StyleGAN ideas", (_N_CRITIC, *_STYLE),
+     "A mapping network z → w; synthesis from a learned 7×7 constant whose layers read w as styles (modulated "
+     "convolutions or AdaIN) at 7, 14 and 28 px, with per-pixel noise; style mixing; truncation in W.", {"lr": 2e-4}),
 ):
     register(KindSpec(
         kind=_kind, family="gan", title=_title, config_cls=GANConfig, build=GAN, recipe=GANRecipe,
-        make_config=_gan_config(_kind), params=_COMMON + _axes(_kind) + _extra, description=_desc,
+        make_config=_gan_config(_kind), description=_desc,
+        params=_COMMON + tuple(p for p in _axes(_kind) if _kind != "stylegan" or p.name not in _UNCONDITIONAL_AXES)
+        + _extra,
         default_train={**_TRAIN, **_train},
         evaluate=_EVALUATE.get(_kind, sample_quality),
     ))

@@ -1,0 +1,170 @@
+"""StyleGAN ideas (kind stylegan): mapping network, synthesis from a constant with per-layer styles and noise,
+style mixing, truncation in W, the evaluate numbers and the sentences for bad input. Tiny widths only."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from genviz.core import checkpoints
+from genviz.core.errors import ConfigError
+from genviz.core.train import RunState, TensorSplit, TrainParams, new_run
+from genviz.gans import stylegan
+from genviz.gans.experiments import seeded_model
+from genviz.gans.models import GANConfig
+from genviz.gans.recipes import GANRecipe
+
+TINY = {"latent_dim": 8, "g_width": 4, "d_width": 4}
+
+
+def tiny(shape=(1, 28, 28), **kw) -> GANConfig:
+    return GANConfig(kind="stylegan", image_shape=shape, n_classes=10, **{**TINY, **kw})
+
+
+@pytest.fixture(scope="module")
+def model28():
+    return seeded_model(tiny(), 0).eval()
+
+
+def test_synthesis_from_a_constant_with_style_slots_at_7_14_28(model28):
+    net = model28.generator
+    assert net.slot_resolutions == [7, 7, 14, 14, 28, 28] and net.n_styles == 6
+    assert tuple(net.const.shape[-2:]) == (7, 7)
+    a = model28.sample(5, torch.Generator().manual_seed(1))
+    assert a.shape == (5, 1, 28, 28) and 0 <= a.min() and a.max() <= 1
+    assert torch.equal(a, model28.sample(5, torch.Generator().manual_seed(1)))
+    assert not torch.equal(a, model28.sample(5, torch.Generator().manual_seed(2)))
+    assert stylegan.style_resolutions((1, 8, 8)) == [4, 8] and stylegan.style_resolutions((1, 32, 32)) == [4, 8, 16, 32]
+
+
+@pytest.mark.parametrize("depth", [0, 2, 8])
+def test_mapping_depth_and_pixel_norm(depth):
+    net = seeded_model(tiny(mapping_depth=depth), 0).generator
+    assert len(net.mapping.layers) == depth
+    z = torch.randn(4, 8) * 3
+    w = net.mapping(z)
+    if depth == 0:  # the control: w is z on the √d sphere
+        assert torch.allclose(w, z / z.square().mean(1, keepdim=True).sqrt(), atol=1e-5)
+    assert torch.allclose(stylegan.pixel_norm(z).square().mean(1), torch.ones(4), atol=1e-4)
+
+
+def test_equalised_lr_multipliers():
+    layer = stylegan.EqualLinear(16, 4, lr_mul=0.01)
+    assert layer.weight.std() > 20  # stored at 1/lr_mul scale, used at lr_mul/√fan_in
+    assert torch.allclose(layer.weight * layer.scale, layer.weight * 0.01 / 4)
+    model = seeded_model(tiny(g_lr_mul=10.0), 0)
+    opts = GANRecipe(model.config).optimizers(model, TrainParams(lr=2e-4))
+    assert math.isclose(opts["generator"].param_groups[0]["lr"], 2e-3)
+    assert math.isclose(opts["discriminator"].param_groups[0]["lr"], 2e-4)
+
+
+def test_style_mixing_takes_coarse_and_fine_styles_from_two_sources(model28):
+    net = model28.generator
+    w = net.mapping(torch.randn(3, 8, generator=torch.Generator().manual_seed(0)))
+    w2 = net.mapping(torch.randn(3, 8, generator=torch.Generator().manual_seed(1)))
+    same = stylegan.mix(net, w, w, 2)
+    assert torch.allclose(same, net.synthesis(w[:, None].expand(-1, 6, -1)))
+    mixed = stylegan.mix(net, w, w2, 2)
+    assert not torch.allclose(mixed, same)
+    grid = stylegan.mixing_grid(model28, [0, 1], [2, 3, 4], stylegan.default_crossover(net))
+    assert grid.shape == (3 * 4, 1, 28, 28) and torch.equal(grid[0], torch.ones(1, 28, 28))  # blank corner
+    assert stylegan.default_crossover(net) == 2  # the two 7×7 layers are the coarse styles
+
+
+def test_style_mixing_regularisation_in_training():
+    net = seeded_model(tiny(style_mixing=1.0), 0).generator.train()
+    z = torch.randn(16, 8)
+    ws = net.mapping(z)[:, None].expand(-1, 6, -1)
+    mixed = net._mixed(ws, z, torch.Generator().manual_seed(0))
+    differs = (mixed != ws).any(2)  # (B, layers)
+    assert differs.any(1).all() and not differs[:, 0].any()  # every sample mixed, never at layer 0
+    assert (differs.int().diff(dim=1) >= 0).all()  # once switched, it stays on the second w
+    off = seeded_model(tiny(style_mixing=0.0), 0).generator.train()
+    assert torch.equal(off(z, torch.Generator().manual_seed(0)), off(z, torch.Generator().manual_seed(0)))
+
+
+def test_truncation_in_w_and_w_avg_as_an_ema():
+    model = seeded_model(tiny(), 0)
+    net = model.generator
+    assert torch.equal(net.w_avg, torch.zeros(8))
+    net.train()(torch.randn(32, 8), torch.Generator().manual_seed(0))
+    moved = net.w_avg.clone()
+    assert moved.abs().sum() > 0
+    net.eval()(torch.randn(32, 8))
+    assert torch.equal(net.w_avg, moved)  # eval forwards leave w̄ alone
+    w = net.mapping(torch.randn(4, 8))
+    assert torch.allclose(net.truncate(w, 0.5), moved + 0.5 * (w - moved))
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    assert torch.allclose(model.sample(4, g(), psi=1.0), model.sample(4, g()))
+    grid = stylegan.w_truncation_grid(model, [0, 1], [0.25, 1.0])
+    assert grid.shape == (4, 1, 28, 28)
+    with pytest.raises(ConfigError, match="above 0"):
+        model.sample(2, g(), psi=0.0)
+    with pytest.raises(ConfigError, match="above 0"):
+        stylegan.w_truncation_grid(model, [0], [-1.0])
+
+
+def test_noise_has_a_learned_per_channel_scale():
+    model = seeded_model(tiny(), 0).eval()
+    net = model.generator
+    assert all(layer.noise_strength.shape == (layer.bias.shape[0],) for layer in net.layers)
+    images, std = stylegan.noise_variation(model, seed=0, draws=4)
+    assert images.shape == (4, 1, 28, 28) and std.shape == (28, 28) and float(std.max()) == 0.0  # scale starts at 0
+    with torch.no_grad():
+        for layer in net.layers:
+            layer.noise_strength.fill_(1.0)
+    images, std = stylegan.noise_variation(model, seed=0, draws=4)
+    assert float(std.max()) > 0
+    z = torch.randn(2, 8)
+    assert torch.equal(net(z), net(z))  # without a generator: each layer's fixed noise map
+
+
+def test_two_training_steps_and_checkpoint_round_trip(digits, tmp_path):
+    split = TensorSplit((digits.x_train[:64], digits.y_train[:64]), (digits.x_test[:32], digits.y_test[:32]))
+    for block in stylegan.STYLE_BLOCKS:
+        run = new_run("stylegan", digits, {**TINY, "style_block": block, "ema": 0.9},
+                      TrainParams(max_steps=2, log_every=1, batch_size=16), split=split)
+        recs = list(run.fit())
+        assert [r.step for r in recs] == [1, 2] and all(math.isfinite(v) for v in recs[-1].metrics.values())
+    path = checkpoints.save(tmp_path / "sg", run.model, run.config, dataset="digits")
+    ckpt = checkpoints.load(path)
+    assert ckpt.kind == "stylegan" and ckpt.config.style_block == "adain"
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    assert torch.allclose(ckpt.model.sample(3, g()), run.model.eval().sample(3, g()), atol=1e-5)
+
+
+def test_recipe_passes_its_generator_for_noise_and_mixing(digits):
+    model = seeded_model(tiny((1, 8, 8)), 0)
+    recipe = GANRecipe(model.config)
+    opts = recipe.optimizers(model, TrainParams(lr=1e-3))
+    out = recipe.step(model, opts, (digits.x_train[:8],), torch.Generator().manual_seed(0), RunState())
+    assert math.isfinite(float(out["g_loss"]))
+    assert model.generator.w_avg.abs().sum() > 0
+
+
+def test_evaluate_reports_the_style_numbers(digits):
+    from genviz.core.evaluation import evaluate_model
+
+    model = seeded_model(tiny((1, 8, 8)), 0)
+    metrics = evaluate_model("stylegan", model, model.config, digits)
+    for key in ("mixing_coarse_agreement", "separability_z", "separability_w", "ppl_z", "ppl_w",
+                "noise_class_change", "frechet_distance"):
+        assert key in metrics and math.isfinite(metrics[key]), key
+    assert 0 <= metrics["mixing_coarse_agreement"] <= 1 and metrics["mixing_crossover"] == 2
+    assert len(metrics["mixing_by_crossover"]) == 3  # 8×8: slots at 4, 4, 8, 8
+
+
+def test_bad_input_is_one_sentence(model28):
+    with pytest.raises(ConfigError, match="between 1 and 5"):
+        stylegan.mixing_grid(model28, [0], [1], 6)
+    with pytest.raises(ConfigError, match="between 1 and 5"):
+        stylegan.mixing_grid(model28, [0], [1], 0)
+    with pytest.raises(ConfigError, match="unconditional"):
+        tiny(conditioning="input")
+    with pytest.raises(ConfigError, match="square"):
+        tiny((1, 28, 14))
+    with pytest.raises(ConfigError, match="no styles"):
+        stylegan.style_generator(seeded_model(GANConfig(kind="dcgan", **TINY), 0))
+    with pytest.raises(ConfigError, match="Style block"):
+        tiny(style_block="spade")
