@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import io
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
-from PIL import Image
 
 from genviz import pretrained
-from genviz.core import atomic, checkpoints, data, device, figures, paths, registry
+from genviz.core import atomic, checkpoints, data, device, exports, paths, registry
 from genviz.core.config import PRECISIONS, check_range
 from genviz.core.errors import AlreadyExists, ConfigError, GenvizError
 from genviz.core.evaluation import evaluate_model
@@ -219,14 +216,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         kwargs["labels"] = labels.to(dev)
     model.eval()
     images = model.sample(args.n, torch.Generator(device=dev).manual_seed(args.seed), **kwargs).float().cpu()
-    if out.suffix == ".npy":
-        buf = io.BytesIO()
-        np.save(buf, images.numpy())
-    else:
-        buf = io.BytesIO()
-        Image.fromarray(figures.image_grid(images, nrow=min(10, args.n), scale=figures.pixel_scale(images.shape, 56))
-                        ).save(buf, format="PNG")
-    atomic.atomic_write(out, buf.getvalue())
+    # The same bytes as the sample pages' download buttons.
+    atomic.atomic_write(out, exports.samples_npy(images) if out.suffix == ".npy" else exports.samples_png(images))
     print(json.dumps({"path": str(out), "checkpoint": str(ckpt.path), "n": args.n, "shape": list(images.shape),
                       "seed": args.seed, **({"psi": args.psi} if args.psi is not None else {})}))
     return 0

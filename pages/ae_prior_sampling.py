@@ -6,6 +6,7 @@ from genviz.autoencoders import figures as ae_figures
 from genviz.autoencoders import ui as ae_backend
 from genviz.core import figures
 from genviz.core.errors import GenvizError
+from genviz.ui import downloads
 
 settings = backend.sidebar()
 st.title("Sampling from the prior")
@@ -49,6 +50,8 @@ if models:
         col.image(figures.image_grid(samples[:36], nrow=6, scale=figures.pixel_scale(samples.shape, 40)),
                   caption=f"{name}: {models[name].name}, z ~ {'N(0, I)' if prior == 'gaussian' else 'its 10-Gaussian mixture'}",
                   width="stretch")
+        with col:
+            downloads.sample_downloads(samples, f"{models[name].name}-prior-seed{settings.seed}", f"ps_dl_{models[name].kind}")
         if scores is not None:
             col.metric("Confidence ↑", f"{scores.confidence:.3f}", help="Mean max-class probability of the samples.")
             col.metric("Fréchet distance ↓", f"{scores.frechet_distance:.1f}",

@@ -5,6 +5,7 @@ from genviz import ui as backend
 from genviz.core import figures
 from genviz.gans import figures as gan_figures
 from genviz.gans import ui as gan_backend
+from genviz.ui import downloads
 
 settings = backend.sidebar()
 st.title("GAN samples")
@@ -38,6 +39,8 @@ if ckpt is not None:
             caption += " (classes drawn uniformly at random; see the Class grid page to choose them)"
         left.image(figures.image_grid(images, nrow=10, scale=figures.pixel_scale(images.shape, 40)),
                    caption=caption, width="stretch")
+        with left:
+            downloads.sample_downloads(images, f"{ckpt.name}-seed{seed}" + (f"-psi{psi:g}" if psi else ""), "gans_dl")
 
     st.subheader("1,000 samples through the classifier")
     st.caption("The shipped classifier labels every sample: a flat histogram means every class is drawn "

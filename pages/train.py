@@ -5,7 +5,7 @@ from genviz import ui as backend
 from genviz.core import figures, registry
 from genviz.core.config import PRECISIONS
 from genviz.core.errors import AlreadyExists, GenvizError
-from genviz.ui import training
+from genviz.ui import downloads, training
 from genviz.ui.widgets import param_widget
 
 settings = backend.sidebar()
@@ -102,6 +102,8 @@ def progress() -> None:
                                "overwrite it, or choose another name.")
                 except GenvizError as err:
                     st.error(str(err))
+        if run.saved_to is not None and run.saved_to.exists():
+            downloads.checkpoint_download(run.saved_to, "train_saved_download")
         if run.unsaved is not None:
             st.download_button("Download the checkpoint instead", run.unsaved[1], file_name=run.unsaved[0],
                                key="train_download")

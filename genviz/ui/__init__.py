@@ -18,6 +18,7 @@ from genviz.core import device as devices
 from genviz.core.errors import GenvizError
 from genviz.core.jobs import BackgroundJob, SessionJobs, training_queue
 from genviz.ui import uploads as own_images
+from genviz.ui.downloads import checkpoint_download
 
 
 @st.cache_resource(show_spinner=False)
@@ -223,6 +224,7 @@ def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[ch
         if check is not None:
             check(ckpt)
         st.session_state[good_key] = (str(info.path), settings.device)
+        checkpoint_download(info.path, f"{key}__download")
         return ckpt
     except GenvizError as err:
         last = st.session_state.get(good_key)

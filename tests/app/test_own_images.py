@@ -1,0 +1,108 @@
+"""Your own images through the sidebar's uploader (AppTest uploads into the widget), and downloads."""
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shapes_npz(n: int = 60, side: int = 12) -> bytes:
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    np.savez(buf, x=rng.integers(0, 256, (n, side, side), dtype=np.uint8), y=np.arange(n) % 3)
+    return buf.getvalue()
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+def upload(at: AppTest, name: str, payload: bytes) -> AppTest:
+    return at.file_uploader(key="gv_upload").set_value((name, payload, "application/octet-stream")).run()
+
+
+def test_an_uploaded_npz_becomes_the_selected_dataset_and_a_bad_file_changes_nothing():
+    at = app()
+    upload(at, "broken.npz", b"not an npz")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["'broken.npz' is not a .npz file (numpy.savez): it could not be opened."]
+    assert at.selectbox(key="gv_dataset").value == "digits", "a refused file leaves the dataset in use selected"
+
+    upload(at, "shapes.npz", shapes_npz())
+    box = at.selectbox(key="gv_dataset")
+    assert box.value.startswith("upload-shapes-") and at.query_params["dataset"] == box.value
+    assert "Your images: shapes.npz (60 × 12×12)" in box.options
+    assert at.success and "shapes.npz" in at.success[0].value
+
+    upload(at, "x.npz", shapes_npz(side=80))
+    assert not at.exception and "64×64" in at.error[0].value
+    assert at.selectbox(key="gv_dataset").value == box.value, "the upload in use stays selected"
+
+    at.switch_page("pages/ae_reconstructions.py").run()
+    assert not at.exception and at.selectbox(key="gv_dataset").value == box.value, "it stays across pages"
+    assert any("No autoencoder checkpoint" in i.value for i in at.info), "no model of another dataset is offered"
+
+
+def test_a_zip_of_png_folders_uploads_too():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for c in ("circle", "square"):
+            for i in range(3):
+                png = io.BytesIO()
+                Image.fromarray(np.full((10, 10, 3), 40 * i, np.uint8)).save(png, format="PNG")
+                z.writestr(f"shapes/{c}/{i}.png", png.getvalue())
+    at = upload(app(), "shapes.zip", buf.getvalue())
+    assert not at.exception and not at.error
+    assert at.selectbox(key="gv_dataset").value.startswith("upload-shapes-")
+
+
+def test_train_save_and_use_a_model_of_an_uploaded_dataset():
+    at = upload(app(), "shapes.npz", shapes_npz())
+    dataset = at.selectbox(key="gv_dataset").value
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_kind").set_value("ae").run()
+    at.number_input(key="train_ae_latent_dim").set_value(4)
+    at.number_input(key="train_epochs").set_value(2)
+    at.button(key="train_start").click().run()
+    deadline = time.time() + 60
+    while time.time() < deadline and not at.error:
+        time.sleep(0.5)
+        at.run()
+        if any(b.label == "Save" for b in at.get("form_submit_button")):
+            break
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.text_input(key="train_save_name").set_value("ae-shapes")
+    next(b for b in at.get("form_submit_button") if b.label == "Save").click().run()
+    assert at.success and "ae-shapes.safetensors" in at.success[0].value
+    assert at.get("download_button") and any(d.proto.id and "train_saved_download" in d.proto.id
+                                             for d in at.get("download_button")), "the saved file can be downloaded"
+    from genviz.core import checkpoints
+
+    saved = checkpoints.load(checkpoints.user_dir() / "ae-shapes.safetensors")
+    assert saved.dataset == dataset and tuple(saved.config.image_shape) == (1, 12, 12)
+
+    at.switch_page("pages/ae_reconstructions.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "ae-shapes" in at.selectbox(key="recon_model").value
+    assert at.get("image"), "the reconstructions of the uploaded images are drawn"
+
+
+def test_sample_pages_offer_png_and_npy_downloads_and_pickers_the_checkpoint_file():
+    at = app()
+    at.switch_page("pages/gan_samples.py").run()
+    assert not at.exception
+    ids = [d.proto.id for d in at.get("download_button")]
+    for key in ("gans_dl_png", "gans_dl_npy", "gans_model__download"):
+        assert any(key in i for i in ids), (key, ids)
+    at.switch_page("pages/ae_prior_sampling.py").run()
+    assert not at.exception
+    ids = [d.proto.id for d in at.get("download_button")]
+    for key in ("ps_dl_vae_png", "ps_dl_vae_npy", "ps_dl_ae_npy"):
+        assert any(key in i for i in ids), (key, ids)
