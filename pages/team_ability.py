@@ -5,10 +5,10 @@ from genviz import ui as backend
 from genviz.core.errors import GenvizError
 from genviz.team import figures as team_figures
 from genviz.team import ui as team_backend
-from genviz.team.analysis import abilities, progress_curves, ranked_pairs, teamwork_pca
+from genviz.team.analysis import abilities, progress_curves, ranked_pairs, teamwork_pca, teamwork_vectors
 from genviz.team.training import TeamProgress
 
-settings = backend.sidebar()
+settings = backend.seed_sidebar()  # dataset and device are about images: not shown here
 st.title("Team ability")
 st.markdown("A team's score adds each hero's **ability** $w_i$ and the **teamwork** $v_i^\\top v_j$ of every pair "
             "in it; the team with the higher score is more likely to win (Li et al., NeurIPS 2018).")
@@ -65,7 +65,7 @@ def progress() -> None:
 
 progress()
 
-result = team_backend.pick_result("team_view")
+result = team_backend.pick_result("team_view", choice.key if choice is not None else None)
 if result is None:
     st.info("Train a model above (a few seconds on the HotS tournament data), or open a saved team checkpoint.")
     st.stop()
@@ -75,15 +75,44 @@ st.dataframe(result.table(), hide_index=True, width="stretch")
 main = result.main
 st.caption(f"d = {result.settings.dim}, λ = {result.settings.l2:g}, {result.settings.epochs} epochs, "
            f"lr = {result.settings.lr:g}, seed {result.settings.seed}. {result.source}.")
+sel = result.selection
+if sel:
+    st.caption(f"d and λ were chosen by {sel['criterion']} on a validation split of the training matches "
+               f"({sel['n_val']:,} held out, {sel['fraction']:.0%}, seed {sel['seed']}; {sel['n_fit']:,} fitted), over "
+               f"d ∈ {sel['dims']} × λ ∈ {[f'{x:g}' for x in sel['l2s']]}; the baselines' λ on the same split "
+               f"(ability only {sel['chosen']['ability_l2']:g}, all pairs {sel['chosen']['pairs_l2']:g}). The test "
+               "matches were used once, for the table above.")
+else:
+    st.caption("These settings were not chosen on a validation split (train with `genviz team --select`, or open a "
+               "shipped checkpoint, to see one chosen without the test matches).")
 st.plotly_chart(team_figures.training_curves({f.label: f.curve for f in result.fitted}), key="team_curves",
                 width="stretch")
 
 st.subheader("Teamwork vectors v_i, projected by PCA")
 projection = teamwork_pca(main.model)
-st.plotly_chart(team_figures.teamwork_map(projection, result.roster), key="team_pca", width="stretch")
-st.caption(f"The first two principal axes keep {projection.explained[0]:.0%} + {projection.explained[1]:.0%} of "
-           f"the variance of the {main.config.dim}-D teamwork vectors. Heroes close together team up with the same "
-           "partners; colours are the official roles.")
+pca_col, roles_col = st.columns([3, 2])
+pca_col.plotly_chart(team_figures.teamwork_map(projection, result.roster), key="team_pca", width="stretch")
+pca_col.caption(f"The first two principal axes keep {projection.explained[0]:.0%} + {projection.explained[1]:.0%} of "
+                f"the variance of the {main.config.dim}-D teamwork vectors. Heroes close together team up with the "
+                "same partners; colours are the official roles.")
+with roles_col:
+    st.markdown("**Do roles separate?**")
+    v = teamwork_vectors(main.model)
+    view = team_backend.role_view(v, tuple(result.roster.roles))
+    if view.pca.n_heroes >= 3 and v.shape[1] > 0:
+        c1, c2 = st.columns(2)
+        c1.metric("k-NN role accuracy (PCA)", f"{view.pca.knn_accuracy:.0%}",
+                  f"{view.pca.knn_accuracy - view.pca.knn_shuffled:+.0%} vs shuffled", delta_color="off")
+        c2.metric("Silhouette (PCA)", f"{view.pca.silhouette:+.2f}", f"shuffled {view.pca.silhouette_shuffled:+.2f}",
+                  delta_color="off")
+    st.write(view.verdict)
+    st.caption(f"Leave-one-out {view.pca.k}-NN vote and silhouette by role, each against {view.pca.shuffles} "
+               "shuffles of the roles among the same heroes (p = share of shuffles at least as good).")
+rows = team_backend.selection_rows(result)
+if rows and any(r["role k-NN (all d)"] is not None for r in rows):
+    st.caption("Roles under the regularisations tried on the validation split (factorised model at the chosen d, "
+               "trained on the fitted part):")
+    st.dataframe(rows, hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:

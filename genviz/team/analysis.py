@@ -67,6 +67,11 @@ def contributions(model: nn.Module, roster: Roster, team_a: list[int], team_b: l
     return out
 
 
+def teamwork_vectors(model: nn.Module) -> np.ndarray:
+    """The teamwork vectors v_i (H, d) as a float64 numpy array."""
+    return model.v.detach().double().cpu().numpy().copy()
+
+
 @dataclass(frozen=True)
 class TeamworkProjection:
     """PCA of the teamwork vectors v_i: 2-D coordinates and the share of variance per axis."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from genviz.core import device
 from genviz.team.matches import game_roster, load_csv, load_matches
+from genviz.team.selection import select_settings
 from genviz.team.training import TeamProgress, default_settings, save_result, train_models
 
 
@@ -31,10 +32,13 @@ def cmd_team(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("dim", "l2", "epochs", "lr", "batch_size", "seed")
                  if getattr(args, k) is not None}
     settings = default_settings(matches.name, **overrides)
+    selection = None
+    if args.select:
+        settings, selection = select_settings(matches, settings, log=_progress if args.verbose else lambda s: None)
     import torch._dynamo  # noqa: F401  (torch.optim imports it on first use, ≈3 s once: keep it out of "seconds")
 
     result = None
-    for item in train_models(matches, settings):
+    for item in train_models(matches, settings, selection=selection):
         if isinstance(item, TeamProgress) and item.record.test_metrics and args.verbose:
             m = item.record.test_metrics
             _progress(f"{item.label}: epoch {item.record.epoch:.0f} test accuracy {m['accuracy']:.4f} "
@@ -60,6 +64,9 @@ def add_team_command(sub: Any) -> None:
     p.add_argument("--batch-size", dest="batch_size", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--select", action="store_true",
+                   help="choose d and λ (and the baselines' λ) on a seeded validation split of the training matches "
+                        "first (a small grid; --dim/--l2 are then ignored), then report the test split once")
     p.add_argument("--out", help="also save the model (+ baselines) as a checkpoint here")
     p.add_argument("-v", "--verbose", action="store_true", help="per-epoch progress on stderr")
     p.set_defaults(fn=cmd_team)

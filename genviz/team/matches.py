@@ -104,6 +104,26 @@ class Matches:
             counts.index_add_(0, a * (h + 1) + b, ones).index_add_(0, b * (h + 1) + a, ones)
         return counts.view(h + 1, h + 1)[:h, :h].numpy()
 
+    def validation_split(self, fraction: float = 0.15, seed: int = 0) -> Matches:
+        """The training matches only, a seeded `fraction` of them held out in place of the test split.
+
+        For choosing settings (d, λ) without looking at the test matches: train on the rest, score on
+        these, then train once more on all training matches and report the test split once.
+        """
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"validation fraction must be in (0, 1); got {fraction}")
+        train_idx = torch.nonzero(~self.is_test).squeeze(1)
+        n_val = max(1, round(fraction * len(train_idx)))
+        if n_val >= len(train_idx):
+            raise DataFormatError(f"{len(train_idx)} training matches are too few to hold out a validation split.")
+        order = torch.randperm(len(train_idx), generator=torch.Generator().manual_seed(seed))
+        is_val = torch.zeros(len(train_idx), dtype=torch.bool)
+        is_val[order[:n_val]] = True
+        pick = lambda t: t[train_idx]  # noqa: E731
+        return Matches(self.name, pick(self.team_a), pick(self.team_b), pick(self.a_won), is_val, self.roster,
+                       self.side_advantage, f"{self.source}; validation split: {fraction:.0%} of its training "
+                       f"matches, seed {seed}")
+
     def split(self, device: torch.device | str = "cpu") -> TensorSplit:
         """(team_a, team_b, a_won) train and test tensors on `device`, for `genviz.core.train.fit`."""
         tr, te = ~self.is_test, self.is_test

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from genviz.team.matches import load_matches
+from genviz.team.selection import select_settings
 from genviz.team.training import (
     DEFAULT_SETTINGS,
     TeamProgress,
@@ -16,11 +17,15 @@ from genviz.team.training import (
 
 
 def build_pretrained(spec: Any, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
-    """Train on the dataset's split with its recommended settings (plus `spec.train`) and save (fp16)."""
+    """Choose d and λ on a validation split of the training matches (`select_settings`), train the
+    chosen settings once on all training matches, report the test split once, and save (fp16) with
+    the selection record."""
     matches = load_matches(spec.dataset)
-    settings = TeamTrainSettings(**{**DEFAULT_SETTINGS.get(spec.dataset, {}), **spec.train})
+    base = TeamTrainSettings(**{**DEFAULT_SETTINGS.get(spec.dataset, {}), **spec.train})
+    settings, selection = select_settings(matches, base, log=lambda s: log(f"{spec.name}: {s}"))
+    log(f"{spec.name}: chosen on validation {selection['chosen']}")
     result = None
-    for item in train_models(matches, settings, device="cpu"):
+    for item in train_models(matches, settings, device="cpu", selection=selection):
         if isinstance(item, TeamProgress) and item.record.test_metrics:
             log(f"{spec.name}: {item.label} epoch {item.record.epoch:.0f} {item.record.test_metrics}")
         result = item

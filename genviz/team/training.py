@@ -39,6 +39,8 @@ class TeamTrainSettings:
     seed: int = 0
     baselines: bool = True
     init_scale: float = 0.3  # std of the initial v_i entries
+    ability_l2: float | None = None  # λ of the ability-only baseline (None: the same λ)
+    pairs_l2: float | None = None  # λ of the all-pairs baseline (None: the same λ)
 
     def __post_init__(self) -> None:
         check_range("Teamwork dimension d", self.dim, 1, 256)
@@ -48,14 +50,19 @@ class TeamTrainSettings:
         check_range("Batch size", self.batch_size, 8, 65_536)
         check_range("Seed", self.seed, 0, 2**31 - 1)
         check_range("Initial scale", self.init_scale, 0.0, 10.0)
+        for name, value in (("Ability-only λ", self.ability_l2), ("All-pairs λ", self.pairs_l2)):
+            if value is not None:
+                check_range(name, value, 0.0, 10.0)
 
     def train_params(self) -> TrainParams:
         return TrainParams(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
                            log_every=1_000_000)
 
 
-# Settings that reach the paper's accuracies on each dataset (chosen on its test split — there is
-# no separate validation split in the paper's data; see BENCHMARKS.md). A CSV starts from the defaults.
+# Settings per dataset. d and λ (and the baselines' λ) were chosen on a validation split carved from the
+# training matches (`select_settings`, VALIDATION_FRACTION, seed 0; `pretrain --only team-<dataset>`
+# reruns it and records the grid in the checkpoint); epochs, lr, batch and init scale are the earlier ones.
+# A CSV starts from the defaults.
 DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
     "hots-tournament": dict(dim=64, l2=3e-5, epochs=100, lr=0.1, batch_size=2048, init_scale=1.0),
     "hots-public": dict(dim=16, l2=3e-4, epochs=10, lr=0.05, batch_size=2048, init_scale=0.1),
@@ -91,6 +98,7 @@ class TeamResult:
     team_size: int = 5
     source: str = ""
     pair_counts: np.ndarray | None = field(default=None, compare=False)  # (H, H) teammate counts, training split
+    selection: dict[str, Any] | None = field(default=None, compare=False)  # how d and λ were chosen (`Selection`)
 
     def get(self, label: str) -> FittedModel | None:
         return next((f for f in self.fitted if f.label == label), None)
@@ -119,6 +127,8 @@ class TeamResult:
             out[f"{key}_params"] = int(f.metrics["params"])
             out[f"{key}_seconds"] = round(f.seconds, 2)
         out["seconds"] = round(sum(f.seconds for f in self.fitted), 2)
+        if self.selection:
+            out["selection"] = {k: v for k, v in self.selection.items() if k != "grid"}
         return out
 
 
@@ -144,13 +154,16 @@ def _configs(matches: Matches, settings: TeamTrainSettings) -> list[tuple[str, T
     plan: list[tuple[str, TeamConfig | AllPairsConfig]] = [
         ("factorised", TeamConfig(dim=settings.dim, l2=settings.l2, init_scale=settings.init_scale, **common))]
     if settings.baselines:
-        plan += [("ability only", TeamConfig(dim=0, l2=settings.l2, **common)),
-                 ("all pairs", AllPairsConfig(l2=settings.l2, **common))]
+        ability_l2 = settings.l2 if settings.ability_l2 is None else settings.ability_l2
+        pairs_l2 = settings.l2 if settings.pairs_l2 is None else settings.pairs_l2
+        plan += [("ability only", TeamConfig(dim=0, l2=ability_l2, **common)),
+                 ("all pairs", AllPairsConfig(l2=pairs_l2, **common))]
     return plan
 
 
 def train_models(matches: Matches, settings: TeamTrainSettings, *, device: torch.device | str = "cpu",
-                 stop: threading.Event | None = None) -> Iterator[TeamProgress | TeamResult]:
+                 stop: threading.Event | None = None,
+                 selection: dict[str, Any] | None = None) -> Iterator[TeamProgress | TeamResult]:
     """Train the factorised model, then ability-only and all-pairs, on the same split.
 
     Yields a `TeamProgress` at every epoch end, then the `TeamResult` last (also when stopped:
@@ -176,7 +189,7 @@ def train_models(matches: Matches, settings: TeamTrainSettings, *, device: torch
             break
     fitted.sort(key=lambda f: MODEL_ORDER.index(f.label))
     yield TeamResult(matches.name, matches.roster, settings, tuple(fitted), matches.team_size, matches.source,
-                     matches.pair_counts())
+                     matches.pair_counts(), selection)
 
 
 @torch.inference_mode()
@@ -223,6 +236,8 @@ def save_result(path: str | Path, result: TeamResult, *, half: bool = False) -> 
     metrics["test_logloss"] = main.metrics["test_logloss"]
     extra = {"roster": result.roster.to_json(), "settings": result.settings.__dict__, "team_size": result.team_size,
              "source": result.source, "curve": list(main.curve), "seconds": main.seconds, "baselines": baselines}
+    if result.selection:
+        extra["selection"] = result.selection
     return checkpoints.save(path, main.model, main.config, dataset=result.dataset, metrics=metrics,
                             epochs=result.settings.epochs, extra=extra, extra_tensors=extra_tensors, half=half)
 
@@ -251,7 +266,8 @@ def result_from_checkpoint(ckpt: Any) -> TeamResult:
         raise CheckpointError(f"{ckpt.path.name}: its roster has {len(roster)} heroes but the model has {ckpt.config.n_heroes}.")
     counts = ckpt.extra_tensors.get("pair_counts")
     return TeamResult(ckpt.dataset, roster, settings, tuple(fitted), int(extra.get("team_size", 5)),
-                      str(extra.get("source", "")), counts.numpy().astype(np.int64) if counts is not None else None)
+                      str(extra.get("source", "")), counts.numpy().astype(np.int64) if counts is not None else None,
+                      extra.get("selection") or None)
 
 
 def load_result(path: str | Path) -> TeamResult:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import streamlit as st
 
 from genviz.core import checkpoints
@@ -30,6 +31,7 @@ from genviz.team.matches import (
     load_matches,
     missing_files,
 )
+from genviz.team.roles import RoleSeparation, role_separations, role_verdict
 from genviz.team.training import (
     TeamProgress,
     TeamResult,
@@ -69,11 +71,17 @@ def _dataset_label(name: str) -> str:
     return "Your CSV (upload)" if name == CSV_CHOICE else DATASETS[name].title
 
 
+NO_DATA = ("No match data here yet. Upload a CSV of your own matches below — one row per match: the players or "
+           "heroes of each team and which team won — and train on it; the shipped models can be looked at "
+           "further down without any data.")
+
+
 def where_to_put_files() -> str:
-    return (f"No match data found under `{data_dir()}` (set `GENVIZ_DATA_DIR` to change it). Put the Heroes of the "
-            "Storm files there as `hots/tournament/…`, `hots/public/…` and `hots/hero_roles.json`, or the UCI Dota 2 "
-            "files as `dota2/dota2Train.csv`, `dota2/dota2Test.csv` and `dota2/heroes.json` (see "
-            "shared/data/SOURCES.md) — or upload your own CSV of matches below.")
+    """For whoever runs the server: where the Heroes of the Storm and Dota 2 files go."""
+    return (f"genviz looks for match files in its data folder, `{data_dir()}` (the `GENVIZ_DATA_DIR` setting). "
+            "Heroes of the Storm: `hots/tournament/…`, `hots/public/…` and `hots/hero_roles.json`; Dota 2 (UCI): "
+            "`dota2/dota2Train.csv`, `dota2/dota2Test.csv` and `dota2/heroes.json` (shared/data/SOURCES.md says "
+            "where to download them). Reload the page once they are there.")
 
 
 def data_source(key: str = "team_data") -> DataChoice | None:
@@ -81,7 +89,9 @@ def data_source(key: str = "team_data") -> DataChoice | None:
     root = str(data_dir())
     present = available(Path(root))
     if not present:
-        st.info(where_to_put_files(), icon=":material/folder_open:")
+        st.info(NO_DATA, icon=":material/upload_file:")
+        with st.expander("Running genviz yourself? Where the game files go"):
+            st.markdown(where_to_put_files())
     choice = st.selectbox("Match data", present + [CSV_CHOICE], format_func=_dataset_label, key=key)
     if choice == CSV_CHOICE:
         upload = st.file_uploader("Your matches (CSV)", type=["csv"], key=f"{key}_csv", help=CSV_HELP)
@@ -193,8 +203,15 @@ def team_checkpoints() -> list[checkpoints.CheckpointInfo]:
     return [c for c in catalogue() if c.kind == "team"]
 
 
-def pick_result(key: str) -> TeamResult | None:
-    """Choose what to look at: this session's training or a saved / shipped team checkpoint."""
+def pick_result(key: str, dataset: str | None = None) -> TeamResult | None:
+    """Choose what to look at: this session's training or a saved / shipped team checkpoint.
+
+    Starts on this session's model, else on the shipped model of `dataset` (the match data picked above
+    it), and follows `dataset` when it changes, so the picker and the results name the same data.
+    """
+    run = current_run()
+    if run is not None:
+        finish(run)  # a run that ended while another page was open becomes this session's result here too
     options: dict[str, object] = {}
     if session_result() is not None:
         r = session_result()
@@ -204,8 +221,14 @@ def pick_result(key: str) -> TeamResult | None:
     if not options:
         return None
     labels = list(options)
+    matching = next((lb for lb, info in options.items()
+                     if info is not None and dataset is not None and info.dataset == dataset), None)
+    followed = f"{key}__for"
     if st.session_state.pop("team_select_session", False) or st.session_state.get(key) not in labels:
-        st.session_state[key] = labels[0]
+        st.session_state[key] = labels[0] if options[labels[0]] is None or matching is None else matching
+    elif dataset is not None and st.session_state.get(followed, dataset) != dataset and matching is not None:
+        st.session_state[key] = matching  # the match data changed above: show its model
+    st.session_state[followed] = dataset
     label = st.selectbox("Model to look at", labels, key=key)
     info = options[label]
     if info is None:
@@ -226,3 +249,32 @@ def save(result: TeamResult, name: str) -> Path:
     path = save_result(checkpoints.user_dir() / name, result)
     catalogue.clear()
     return path
+
+
+class RoleView(NamedTuple):
+    pca: RoleSeparation
+    full: RoleSeparation
+    verdict: str
+
+
+@st.cache_data(show_spinner="Testing whether roles separate…", max_entries=16)
+def role_view(v: np.ndarray, roles: tuple[str, ...], seed: int = 0) -> RoleView:
+    """k-NN role accuracy and silhouette of v_i (PCA plane and all d) against 500 role shuffles, and the sentence."""
+    pca, full = role_separations(v, roles, seed=seed)
+    return RoleView(pca, full, role_verdict(pca, full))
+
+
+def selection_rows(result: TeamResult) -> list[dict[str, object]]:
+    """The validation grid of the factorised model at the chosen d, one row per λ, with its role numbers."""
+    sel = result.selection or {}
+    rows = []
+    for r in sel.get("grid", []):
+        if r["model"] != "factorised" or r["dim"] != sel.get("chosen", {}).get("dim"):
+            continue
+        roles = r.get("roles") or {}
+        rows.append({"λ": f"{r['l2']:g}", "chosen": r["l2"] == sel["chosen"]["l2"],
+                     "validation accuracy": r["val_accuracy"], "validation log-loss": r["val_logloss"],
+                     "role k-NN (all d)": roles.get("knn"), "shuffled": roles.get("knn_shuffled"),
+                     "p": roles.get("knn_p"), "silhouette": roles.get("silhouette"),
+                     "silhouette p": roles.get("silhouette_p")})
+    return rows
