@@ -4,7 +4,6 @@ import streamlit as st
 from genviz import ui as backend
 from genviz.autoencoders import figures as ae_figures
 from genviz.autoencoders import ui as ae_backend
-from genviz.core import data
 
 settings = backend.sidebar()
 st.title("The bottleneck and overfitting")
@@ -37,9 +36,9 @@ imgs = ae_backend.page_dataset(settings, "Recomputing the curves")
 shipped_name = settings.dataset if imgs is not None and ae_backend.shipped_curves(settings.dataset) else "digits"
 shipped = ae_backend.shipped_curves(shipped_name)
 curve_imgs = imgs if imgs is not None and shipped_name == imgs.name else ae_backend.digits(settings)
-st.subheader(f"Precomputed on {data.DATASETS[shipped_name].title}")
+st.subheader(f"Precomputed on {backend.dataset_title(shipped_name)}")
 if shipped_name != settings.dataset:
-    st.info(f"No precomputed curves ship for '{settings.dataset}'; showing the digits ones.")
+    st.info(f"No precomputed curves ship for {backend.dataset_title(settings.dataset)}; showing the digits ones.")
 if shipped is None:
     st.warning("No precomputed curves are shipped; rebuild them with `python -m genviz pretrain --only ae-curves-digits`, "
                "or recompute them live below.")
@@ -51,7 +50,7 @@ else:
                f"computed in {shipped.get('seconds', 0):.0f} s on {shipped.get('created', '?')}.")
 
 live_imgs = imgs if imgs is not None else ae_backend.digits(settings)
-live_title = data.DATASETS[live_imgs.name].title
+live_title = backend.dataset_title(live_imgs.name)
 st.subheader(f"Recompute live on {live_title}")
 steps = st.select_slider("Training steps per point", [200, 400, 800], 400, key="bn_steps")
 job = ae_backend.curves_job()
@@ -80,10 +79,10 @@ def live() -> None:
     ran_on = st.session_state.get("bn_live_dataset", "digits")
     if points and ran_on == live_imgs.name:
         n_all = len(live_imgs.x_train)
-        st.caption(f"Computed on {data.DATASETS[ran_on].title}.")
+        st.caption(f"Computed on {backend.dataset_title(ran_on)}.")
         draw(points, min(100, n_all), n_all, 16, ae_backend.curves_floor(live_imgs, points, 0), "bn_live")
     elif points:
-        st.caption(f"These points were computed on {data.DATASETS[ran_on].title}; recompute to see "
+        st.caption(f"These points were computed on {backend.dataset_title(ran_on)}; recompute to see "
                    f"{live_title}.")
     if not snap.running and st.session_state.get("bn_was_running"):
         st.session_state.bn_was_running = False

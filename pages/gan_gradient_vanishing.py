@@ -39,7 +39,7 @@ tab_stored, tab_live = st.tabs(["Precomputed", "Run it live"])
 with tab_stored:
     stored = backend.show_error(lambda: gan_backend.precomputed_vanishing(settings))
     if stored is None:
-        st.info(f"No precomputed experiment is shipped for '{settings.dataset}'; run it live.")
+        st.info(f"No precomputed experiment is shipped for {backend.dataset_title(settings.dataset)}; run it live.")
     else:
         st.caption(f"Stored with the shipped checkpoint {stored[0]}.")
         show(stored[1], "gans_van_stored")

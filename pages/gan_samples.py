@@ -51,7 +51,7 @@ if ckpt is not None:
     with st.spinner("Scoring 1,000 samples…"):
         scores = backend.show_error(lambda: gan_backend.quality(ckpt, imgs, seed, psi))
     if scores is None:
-        st.info(f"No classifier is shipped for '{imgs.name}', so samples cannot be scored here.")
+        st.info(f"No classifier is shipped for {backend.dataset_title(imgs.name)}, so samples cannot be scored here.")
     else:
         cols = st.columns(4)
         cols[0].metric("Fréchet distance", f"{scores['frechet_distance']:.1f}")

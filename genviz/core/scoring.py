@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from genviz.core import checkpoints
 from genviz.core.errors import CheckpointError
 from genviz.core.train import batched
+from genviz.core.uploads import is_upload
 
 
 @torch.inference_mode()
@@ -86,6 +87,9 @@ def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor | None,
 def load_scorer(dataset: str, device: torch.device | str = "cpu") -> nn.Module:
     """The shipped classifier for `dataset` (checkpoints/classifier-<dataset>.safetensors), in eval mode."""
     path = checkpoints.SHIPPED_DIR / f"classifier-{dataset}{checkpoints.SUFFIX}"
+    if not path.exists() and is_upload(dataset):
+        raise CheckpointError("Your own images have no scoring classifier (genviz ships one per built-in dataset), "
+                              "so samples of models trained on them are not scored.")
     if not path.exists():
         raise CheckpointError(f"No scoring classifier for '{dataset}' is shipped; rebuild it with "
                               f"`python -m genviz pretrain --only classifier-{dataset}`.")

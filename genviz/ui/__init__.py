@@ -186,7 +186,7 @@ TRAIN_KIND_REQUEST = "gv_train_kind_request"  # a "Train one now" button asks th
 def no_checkpoint(what: str, settings: Settings, key: str, kind: str | None = None) -> None:
     """Say that the sidebar's dataset has no `what` checkpoint yet, with a button to the Train page
     (starting on `kind` when given)."""
-    title = data.DATASETS[settings.dataset].title if settings.dataset in data.DATASETS else settings.dataset
+    title = dataset_title(settings.dataset)
     st.info(f"No {what} checkpoint for {title} yet. Train one on the Train page (a few minutes on a laptop), "
             "or pick another dataset in the sidebar.", icon=":material/info:")
     if "gv_pages" in st.session_state:  # only under app.py's navigation can a page link be followed

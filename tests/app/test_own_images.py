@@ -106,3 +106,29 @@ def test_sample_pages_offer_png_and_npy_downloads_and_pickers_the_checkpoint_fil
     ids = [d.proto.id for d in at.get("download_button")]
     for key in ("ps_dl_vae_png", "ps_dl_vae_npy", "ps_dl_ae_npy"):
         assert any(key in i for i in ids), (key, ids)
+
+
+def test_every_page_works_on_an_uploaded_dataset_with_models_trained_on_it():
+    import re
+
+    from genviz.core import checkpoints, registry, uploads
+    from genviz.core.train import TrainParams, new_run, save_run
+
+    payload = shapes_npz(n=120)
+    imgs = uploads.read_upload("shapes.npz", payload).data
+    for kind in ("vae", "ae", "dcgan", "cgan"):
+        values = {p.name: p.default for p in registry.get(kind).params}
+        if "latent_dim" in values:
+            values["latent_dim"] = 4
+        run = new_run(kind, imgs, values, TrainParams(seed=0, epochs=1, batch_size=32, max_steps=2), "cpu")
+        for _ in run.fit():
+            pass
+        save_run(run, checkpoints.user_path(f"{kind}-shapes"), imgs)
+    at = upload(app(), "shapes.npz", payload)
+    assert at.selectbox(key="gv_dataset").value == imgs.name
+    for page in re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "app.py").read_text()):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+        assert not any("upload-shapes-" in m.value for m in [*at.info, *at.warning]), \
+            (page, "say 'Your images: …', not the internal dataset name")
