@@ -69,13 +69,17 @@ def ability_ranking(w: np.ndarray, roster: Roster, *, height: int | None = None)
     w = np.asarray(w, dtype=float)
     order = np.argsort(w)  # ascending: plotly draws the first bar at the bottom
     colours = role_colours(roster.roles)
-    fig = go.Figure(go.Bar(
-        x=w[order], y=[roster.names[k] for k in order], orientation="h",
-        marker_color=[colours[roster.roles[k]] for k in order],
-        customdata=[roster.roles[k] for k in order], hovertemplate="%{y} (%{customdata}): w = %{x:.3f}<extra></extra>",
-    ))
-    fig.update_layout(height=height or max(300, 14 * len(w) + 60), margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis_title="ability w_i", yaxis=dict(tickfont=dict(size=10)))
+    fig = go.Figure()
+    for role, colour in colours.items():  # one trace per role, so the legend says what each colour is
+        idx = [k for k in order if roster.roles[k] == role]
+        fig.add_trace(go.Bar(
+            x=w[idx], y=[roster.names[k] for k in idx], orientation="h", name=role, marker_color=colour,
+            hovertemplate=f"%{{y}} ({role}): w = %{{x:.3f}}<extra></extra>"))
+    fig.update_layout(height=height or max(300, 14 * len(w) + 90), margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis_title="ability w_i", barmode="overlay",
+                      yaxis=dict(tickfont=dict(size=10), categoryorder="array",
+                                 categoryarray=[roster.names[k] for k in order]),
+                      legend=dict(title="role", orientation="h", yanchor="bottom", y=1.0, x=0))
     return fig
 
 

@@ -232,6 +232,27 @@ def choose_checkpoint(label: str, key: str, settings: Settings, entries: list[ch
         return load_checkpoint(*last) if last else None
 
 
+def seed_sidebar() -> Settings:
+    """The sidebar of pages that use no images (team ability): only the seed; the dataset and device
+    chosen on other pages are kept, not shown."""
+    _through_app_py()
+    _configure_once()
+    device_names = devices.available()
+    for key, options, fallback in (("dataset", list(data.DATASETS), data.DEFAULT), ("device", device_names, device_names[0]),
+                                   ("seed", None, 0)):
+        keep = f"gv_keep_{key}"
+        if keep not in st.session_state:
+            st.session_state[keep] = _query_default(key, options, fallback)
+    st.session_state["gv_seed"] = st.session_state["gv_keep_seed"]
+    with st.sidebar:
+        st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="gv_seed", on_change=_remember,
+                        args=("seed",), help="The same seed gives the same training run and default teams.")
+        st.caption("The image dataset and device chosen on other pages do not apply here.")
+    settings = Settings(st.session_state.gv_keep_dataset, st.session_state.gv_keep_device, int(st.session_state.gv_seed))
+    st.query_params["seed"] = str(settings.seed)
+    return settings
+
+
 def family_of(kind: str) -> str:
     try:
         return registry.get(kind).family
