@@ -530,3 +530,12 @@ def test_free_adversarial_training_of_d_replays_and_keeps_its_perturbation(digit
     assert math.isfinite(recs[-1].metrics["d_loss"])
     acc = d_robust_accuracy(model, digits.x_test[:64], digits.y_test[:64], eps=0.05)
     assert 0 <= acc["pgd_accuracy"] <= acc["clean_accuracy"] + 1e-9 <= 1 + 1e-9
+
+
+def test_two_time_scales_give_d_its_own_learning_rate():
+    config = GANConfig(kind="dcgan", d_lr_scale=4.0)
+    opts = GANRecipe(config).optimizers(GAN(config), TrainParams(lr=1e-4))
+    assert opts["generator"].param_groups[0]["lr"] == pytest.approx(1e-4)
+    assert opts["discriminator"].param_groups[0]["lr"] == pytest.approx(4e-4)
+    with pytest.raises(ConfigError, match="learning rate"):
+        GANConfig(kind="dcgan", d_lr_scale=50.0)
