@@ -25,6 +25,7 @@ PAGES = {
         st.Page("pages/gan_training_dynamics.py", title="Training dynamics", icon=":material/monitoring:"),
         st.Page("pages/gan_gradient_vanishing.py", title="Gradient vanishing", icon=":material/trending_down:"),
         st.Page("pages/gan_later_ideas.py", title="Later GAN ideas", icon=":material/science:"),
+        st.Page("pages/gan_stylegan.py", title="StyleGAN", icon=":material/style:"),
     ],
     "Embeddings": [st.Page("pages/embed_explorer.py", title="Embedding explorer", icon=":material/scatter_plot:"),
                    st.Page("pages/embed_compare.py", title="Compare two maps", icon=":material/compare_arrows:")],

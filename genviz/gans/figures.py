@@ -137,3 +137,23 @@ def experiment_curves(arms: dict[str, Sequence[dict]], key: str, title: str, hei
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="seconds of training",
                       yaxis_title=title, legend=dict(orientation="h", y=-0.3, yanchor="top", x=0))
     return fig
+
+
+def pixel_std_map(std, height: int = 300) -> go.Figure:
+    """A per-pixel standard deviation (H, W) as a heat map, image orientation (row 0 at the top)."""
+    values = np.asarray(std, dtype=float)
+    fig = go.Figure(go.Heatmap(z=values, colorscale="Viridis", colorbar=dict(title="std"),
+                               hovertemplate="row %{y}, col %{x}: std %{z:.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def depth_table(runs: Sequence[dict]) -> list[dict]:
+    """One row per mapping depth of the depth experiment: separability of z and w and their gap, PPL."""
+    return [{"mapping depth L": r["mapping_depth"], "steps": r["steps"], "seconds": r["seconds"],
+             "probe acc. from z": round(r["separability_z"], 3), "probe acc. from w": round(r["separability_w"], 3),
+             "w − z (points)": round(100 * (r["separability_w"] - r["separability_z"]), 1),
+             "PPL_Z": float(f"{r['ppl_z']:.3g}"), "PPL_W": float(f"{r['ppl_w']:.3g}"),
+             "mixing: coarse class kept": round(r["mixing_coarse_agreement"], 3)} for r in runs]

@@ -20,17 +20,23 @@ paths in W are shorter than in Z (perceptual path length), and noise changes det
 """
 from __future__ import annotations
 
+import json
 import math
-from typing import TYPE_CHECKING, Any
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genviz.core import atomic, data
 from genviz.core.config import check_range
 from genviz.core.errors import CheckpointError, ConfigError
+from genviz.core.paths import SHIPPED_DIR
 from genviz.core.scoring import classifier_features, load_scorer
+from genviz.core.train import TrainParams, new_run
 
 if TYPE_CHECKING:  # models.py builds this generator; importing it here would be circular
     from genviz.gans.models import GAN, GANConfig
@@ -296,13 +302,13 @@ def noise_variation(model: GAN, seed: int, draws: int = 32) -> tuple[Tensor, Ten
 
 @torch.inference_mode()
 def w_truncation_grid(model: GAN, seeds: list[int], psis: list[float]) -> Tensor:
-    """Rows = seeds, columns = ψ: w̄ + ψ(w − w̄), fixed noise. (len(seeds)·len(psis), C, H, W) on the CPU."""
+    """Rows = ψ, columns = seeds: w̄ + ψ(w − w̄), fixed noise. (len(psis)·len(seeds), C, H, W) on the CPU."""
     for psi in psis:
         check_psi(psi)
     net = style_generator(model)
     w = _seeded_w(model, net, seeds)
     rows = [net.synthesis(net.truncate(w, p)[:, None].expand(-1, net.n_styles, -1)) for p in psis]
-    return torch.stack(rows, 1).flatten(0, 1).float().cpu()
+    return torch.cat(rows).float().cpu()
 
 
 def _probe_accuracy(features: Tensor, labels: Tensor, seed: int) -> float:
@@ -395,3 +401,39 @@ def _trimmed_mean(values: Tensor) -> float:
     v = values.float().cpu()
     lo, hi = torch.quantile(v, 0.01), torch.quantile(v, 0.99)
     return float(v[(v >= lo) & (v <= hi)].mean())
+
+
+# --- the mapping-depth experiment (L = 0 is the control) ---------------------------------------------------
+def depth_results_path(dataset: str, out_dir: Path | None = None) -> Path:
+    return (out_dir or SHIPPED_DIR) / f"stylegan-depth-{dataset}.json"
+
+
+def load_depth_results(dataset: str) -> dict | None:
+    """The recorded mapping-depth runs (checkpoints/stylegan-depth-<dataset>.json), or None when not built."""
+    path = depth_results_path(dataset)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def build_depth_results(spec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
+    """Train one StyleGAN per mapping depth in spec.train["depths"] with the same settings and seed, measure
+    `style_numbers` of each, and write them as JSON (`python -m genviz pretrain --only stylegan-depth-mnist`)."""
+    settings = dict(spec.train)
+    depths = settings.pop("depths")
+    imgs = data.load(spec.dataset, device)
+    runs, start = [], time.perf_counter()
+    for depth in depths:
+        run = new_run(spec.kind, imgs, {**spec.config, "mapping_depth": depth}, TrainParams(**settings), device)
+        for rec in run.fit():
+            log(f"{spec.name} L={depth}: step {rec.step}/{rec.total_steps}")
+        numbers = style_numbers(run.model, imgs) or {}
+        runs.append({"mapping_depth": depth, "steps": run.steps, "seconds": round(run.seconds, 1),
+                     **{k: v for k, v in numbers.items() if k != "mixing_by_crossover"}})
+        log(f"{spec.name} L={depth}: {runs[-1]}")
+    result = {"dataset": spec.dataset, "config": spec.config, "train": settings, "runs": runs,
+              "threads": torch.get_num_threads(), "seconds": round(time.perf_counter() - start, 1)}
+    path = depth_results_path(spec.dataset, out_dir)
+    atomic.atomic_write(path, json.dumps(result, indent=1).encode())
+    return path

@@ -168,3 +168,29 @@ def test_bad_input_is_one_sentence(model28):
         stylegan.style_generator(seeded_model(GANConfig(kind="dcgan", **TINY), 0))
     with pytest.raises(ConfigError, match="Style block"):
         tiny(style_block="spade")
+
+
+def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from genviz.ui import catalogue
+
+    split = TensorSplit((digits.x_train[:64], digits.y_train[:64]), (digits.x_test[:32], digits.y_test[:32]))
+    run = new_run("stylegan", digits, TINY, TrainParams(max_steps=2, batch_size=16), split=split)
+    list(run.fit())
+    checkpoints.save(checkpoints.user_dir() / "tiny-stylegan", run.model, run.config, dataset="digits")
+    catalogue.clear()
+    root = Path(__file__).resolve().parents[2]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/gan_stylegan.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.slider(key="sg_crossover").value == 2 and len(at.get("image")) >= 3
+    assert any("Style mixing" in m.value for m in at.markdown)
+    at.slider(key="sg_crossover").set_value(3).run()
+    assert not at.exception and not at.error
+    at.slider(key="sg_psi").set_value(0.0).run()
+    assert [e.value for e in at.error] == ["The truncation ψ must be a number above 0 and at most 10; got 0.0."]
+    catalogue.clear()
