@@ -132,3 +132,18 @@ def test_every_page_works_on_an_uploaded_dataset_with_models_trained_on_it():
         assert not at.error, (page, [e.value for e in at.error])
         assert not any("upload-shapes-" in m.value for m in [*at.info, *at.warning]), \
             (page, "say 'Your images: …', not the internal dataset name")
+
+
+def test_a_session_keeps_its_three_latest_uploads_and_the_one_in_use():
+    at = app()
+    for side in (8, 9, 10, 11):
+        upload(at, f"s{side}.npz", shapes_npz(n=10, side=side))
+    options = at.selectbox(key="gv_dataset").options
+    assert [o.split(":")[1].split("(")[0].strip() for o in options if o.startswith("Your images")] == \
+        ["s9.npz", "s10.npz", "s11.npz"]
+    assert "s11" in at.selectbox(key="gv_dataset").value
+    s9 = next(n for n in at.session_state["gv_uploads"] if n.startswith("upload-s9-"))
+    at.selectbox(key="gv_dataset").set_value(s9).run()
+    upload(at, "s12.npz", shapes_npz(n=10, side=12))
+    assert sorted(n.split("-")[1] for n in at.session_state["gv_uploads"]) == ["s11", "s12", "s9"], \
+        "the dataset in use when a new file came (s9) is kept; the oldest other one (s10) goes"
