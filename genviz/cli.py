@@ -78,7 +78,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         test = " ".join(f"test_{k}={v:.4g}" for k, v in rec.test_metrics.items())
         train = " ".join(f"{k}={v:.4g}" for k, v in rec.metrics.items())
         _progress(f"step {rec.step}/{rec.total_steps} epoch {rec.epoch:.2f} {train} {test} ({rec.examples_per_s:.0f}/s)")
-    out = save_run(run, out, imgs)
+    out = save_run(run, out, imgs, sample_scores=args.score)
     seconds, metrics = round(run.seconds, 2), run.metrics
     print(json.dumps({"path": str(out), "kind": args.kind, "dataset": args.dataset, "seconds": seconds,
                       "metrics": metrics}))
@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True,
                    help="checkpoint path (.safetensors added if missing); a folder gets KIND-DATASET.safetensors inside")
     p.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
+    p.add_argument("--score", action="store_true",
+                   help="also score 1,000 samples with the dataset's classifier (confidence, Fréchet distance) "
+                        "before saving; `python -m genviz evaluate PATH` does it later")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("evaluate", help="print a checkpoint's held-out metrics as JSON")

@@ -9,13 +9,15 @@ from genviz.core import data as datasets
 from genviz.core import registry
 
 
-def evaluate_model(kind: str, model, config, imgs: datasets.ImageData, seed: int = 0) -> dict[str, Any]:
-    """`test_*` metrics from the recipe's evaluate() on the test split, plus the kind's extra metrics."""
+def evaluate_model(kind: str, model, config, imgs: datasets.ImageData, seed: int = 0,
+                   samples: bool = True) -> dict[str, Any]:
+    """`test_*` metrics from the recipe's evaluate() on the test split, plus the kind's extra metrics
+    (sample scores by the classifier, Fréchet distance) unless `samples` is False."""
     spec = registry.get(kind)
     model.eval()
     gen = torch.Generator(device=imgs.device).manual_seed(seed)
     metrics: dict[str, Any] = {f"test_{k}": v for k, v in
                                spec.recipe(config).evaluate(model, (imgs.x_test, imgs.y_test), gen).items()}
-    if spec.evaluate is not None:
+    if samples and spec.evaluate is not None:
         metrics.update(spec.evaluate(model, config, imgs))
     return metrics

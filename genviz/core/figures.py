@@ -8,7 +8,6 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 from torch import Tensor
-from torchvision.utils import make_grid
 
 # One qualitative palette for every class-coloured chart (d3's category10, made for 10 categories):
 # class c gets CLASS_COLOURS[c % 10]; 4 (purple) and 9 (cyan) are far apart, unlike Plotly's default.
@@ -73,6 +72,9 @@ def image_grid(images: Tensor | Sequence[Tensor], nrow: int = 8, *, padding: int
     A list of equal-length batches is drawn one batch per row when `nrow` is their length.
     `scale` enlarges each pixel by nearest-neighbour so 8×8 digits stay crisp. The input is not modified.
     """
+    # Imported here: `import torchvision` pulls in torch._dynamo (~1 s), which a CLI run that draws nothing skips.
+    from torchvision.utils import make_grid
+
     if not isinstance(images, Tensor):
         images = torch.cat([r.detach().cpu() for r in images])
     x = images.detach().float().cpu().clamp(0, 1)

@@ -54,9 +54,24 @@ class FusedAdam(torch.optim.Adam):
     The update, the state and the state dict are torch's own. `Optimizer.step` spends ≈ 0.1 ms per call
     on bookkeeping (profiler records, grouping tensors by device and dtype, state lookups) — 4 % of an
     MNIST MLP VAE step on 2 cores — so from the second step on, a plain group (no amsgrad, maximize,
-    capturable, tensor lr) goes straight to `torch._fused_adam_`. Anything else takes torch's path.
+    capturable, tensor lr) goes straight to `torch._fused_adam_`, the first step too (after creating the
+    state as torch's `Adam._init_group` does). Anything else takes torch's path.
     `zero_grad()` likewise sets the gradients to None without a profiler record.
+
+    torch wraps `add_param_group`, `state_dict` and `load_state_dict` in `_disable_dynamo`, and its `step`
+    in `_use_grad`: both `import torch._dynamo` on first use (≈ 1.5 s once per process on 2 cores, more
+    than `import torch` itself) for a compiler genviz never runs. Here they call torch's undecorated
+    functions, so a short training run never pays for that import.
     """
+
+    def add_param_group(self, param_group: dict) -> None:
+        _undecorated(torch.optim.Optimizer.add_param_group)(self, param_group)
+
+    def state_dict(self) -> dict:
+        return _undecorated(torch.optim.Optimizer.state_dict)(self)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        _undecorated(torch.optim.Optimizer.load_state_dict)(self, state_dict)
 
     def step(self, closure=None):
         # torch wraps `step` (this one too) with its profiler record and the step hooks; torch's own
@@ -69,11 +84,17 @@ class FusedAdam(torch.optim.Adam):
         groups = []
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
-            states = [self.state.get(p) for p in params]
             plain = group.get("fused") and not any(group.get(k) for k in _NOT_PLAIN)
-            if not plain or not all(states) or isinstance(group["lr"], Tensor):
-                return torch_step(self)  # first step (creates the state) or a setting the shortcut skips
-            groups.append((group, params, states))
+            if not plain or isinstance(group["lr"], Tensor) or any(p.grad.is_sparse for p in params):
+                return torch_step(self)  # a setting the shortcut skips
+            groups.append((group, params))
+        for group, params in groups:
+            for p in params:
+                if not self.state.get(p):  # torch's lazy initialisation for a fused group
+                    self.state[p] = {"step": torch.zeros((), dtype=torch.float32, device=p.device),
+                                     "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+                                     "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format)}
+        groups = [(group, params, [self.state[p] for p in params]) for group, params in groups]
         with torch.no_grad():
             for group, params, states in groups:
                 if not params:
@@ -93,6 +114,11 @@ class FusedAdam(torch.optim.Adam):
         for group in self.param_groups:  # what torch does, without its profiler record
             for p in group["params"]:
                 p.grad = None
+
+
+def _undecorated(method):
+    """torch's function under its `functools.wraps` decorator (`_disable_dynamo` sets `__wrapped__`)."""
+    return getattr(method, "__wrapped__", method)
 
 
 def fused_shortcut_supported(version: str | None = None) -> bool:

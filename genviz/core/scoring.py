@@ -1,14 +1,24 @@
-"""Quality numbers: sample scores from the project classifier and the Fréchet distance."""
+"""Quality numbers: sample scores from the project classifier and the Fréchet distance.
+
+The classifier features of a real image set (10,000 test images: seconds on 2 cores) are the same for
+every model scored against it, so `cached_features` keeps them in memory and on disk under
+`$GENVIZ_HOME/data-cache/features`, named by a digest of the classifier's weights and of the images.
+"""
 from __future__ import annotations
 
+import hashlib
+import stat
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from genviz.core import checkpoints
-from genviz.core.errors import CheckpointError
+from genviz.core import atomic, checkpoints, paths
+from genviz.core.errors import CheckpointError, SaveError
 from genviz.core.train import batched
 from genviz.core.uploads import is_upload
 
@@ -25,6 +35,68 @@ def classifier_features(classifier: nn.Module, images: Tensor, batch_size: int =
         probs.append(classifier.head(f).softmax(-1))
     classifier.train(was_training)
     return torch.cat(feats), torch.cat(probs)
+
+
+FEATURE_MEMO_ENTRIES = 8  # real feature sets kept in memory (10,000 × 128 floats ≈ 5 MB each)
+_memo: OrderedDict[str, Tensor] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _update(h, t: Tensor) -> None:
+    t = t.detach().cpu().contiguous()
+    h.update(f"{tuple(t.shape)}{t.dtype}".encode())
+    h.update(t.reshape(-1).view(torch.uint8).numpy())
+
+
+def features_key(classifier: nn.Module, images: Tensor) -> str:
+    """A digest of the classifier's weights and of the images: equal keys give equal features."""
+    h = hashlib.blake2b(digest_size=16)
+    for name, value in classifier.state_dict().items():
+        h.update(name.encode())
+        _update(h, value)
+    _update(h, images)
+    return h.hexdigest()
+
+
+def features_cache_path(key: str) -> Path:
+    return paths.data_cache_dir() / "features" / f"{key}.safetensors"
+
+
+def _read_features(path: Path, n: int) -> Tensor | None:
+    from safetensors import safe_open
+
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with safe_open(str(path), framework="pt") as f:
+            feats = f.get_tensor("features")
+        return feats if feats.ndim == 2 and len(feats) == n and bool(torch.isfinite(feats).all()) else None
+    except Exception:  # missing, truncated or not ours: compute them again
+        return None
+
+
+def cached_features(classifier: nn.Module, images: Tensor) -> Tensor:
+    """`classifier_features(classifier, images)[0]`, from memory or disk when computed before (on `images`' device)."""
+    key = features_key(classifier, images)
+    with _memo_lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            return _memo[key].to(images.device)
+    path = features_cache_path(key)
+    feats = _read_features(path, len(images))
+    if feats is None:
+        feats = classifier_features(classifier, images)[0].float().cpu()
+        from safetensors.torch import save
+
+        try:  # best effort: an unwritable cache only costs the next process the computation
+            atomic.atomic_write(path, save({"features": feats.contiguous()}))
+        except (SaveError, OSError):
+            pass
+    with _memo_lock:
+        _memo[key] = feats
+        while len(_memo) > FEATURE_MEMO_ENTRIES:
+            _memo.popitem(last=False)
+    return feats.to(images.device)
 
 
 def frechet_distance(feats_a: Tensor | np.ndarray, feats_b: Tensor | np.ndarray) -> float:
@@ -70,10 +142,10 @@ def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor | None,
     """Score generated `samples` against `real` images of the same shape with the project classifier.
 
     A caller that scores many sample sets against one real set passes that set's classifier features
-    once as `real_features` (then `real` may be None).
+    once as `real_features` (then `real` may be None); otherwise those of `real` come from `cached_features`.
     """
     f_fake, p_fake = classifier_features(classifier, samples)
-    f_real = real_features if real_features is not None else classifier_features(classifier, real)[0]
+    f_real = real_features if real_features is not None else cached_features(classifier, real)
     counts = torch.bincount(p_fake.argmax(1), minlength=p_fake.shape[1]).cpu()
     covered = int((counts >= max(1, round(0.01 * len(samples)))).sum())
     return SampleScores(

@@ -299,10 +299,12 @@ def new_run(kind: str, data: Any, values: dict[str, Any], params: TrainParams,
 
 def save_run(run: Run, path: str | Path, data: Any, *, extra: dict[str, Any] | None = None,
              extra_tensors: dict[str, Tensor] | None = None, metrics: dict[str, Any] | None = None,
-             half: bool = False) -> Path:
+             half: bool = False, sample_scores: bool = True) -> Path:
     """Score `run`'s model on `data`'s test split and write it to `path` atomically, recording the
-    steps and epochs actually run, its wall clock and its settings."""
-    run.metrics = {**evaluate_model(run.kind, run.model, run.config, data, seed=run.params.seed), **(metrics or {})}
+    steps and epochs actually run, its wall clock and its settings. `sample_scores=False` leaves out
+    the kind's sample scores (classifier confidence, Fréchet distance; `genviz evaluate` adds them)."""
+    run.metrics = {**evaluate_model(run.kind, run.model, run.config, data, seed=run.params.seed,
+                                    samples=sample_scores), **(metrics or {})}
     numbers = {k: v for k, v in run.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     structured = {k: v for k, v in run.metrics.items() if k not in numbers}  # curves etc. go to the extra map
     return checkpoints.save(path, run.model, run.config, dataset=run.dataset, metrics=numbers,

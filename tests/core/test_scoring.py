@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from scipy import linalg
 
 from genviz.core.scoring import frechet_distance
@@ -42,3 +43,39 @@ def test_non_finite_features_give_nan_not_an_exception():
     a = np.ones((10, 4))
     a[0, 0] = np.nan
     assert np.isnan(frechet_distance(a, np.ones((10, 4))))
+
+
+class _TinyClassifier(torch.nn.Module):
+    """features = a linear map of the pixels; counts the images it has seen."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Linear(16, 3)
+        self.head = torch.nn.Linear(3, 2)
+        self.seen = 0
+
+    def features(self, x):
+        self.seen += len(x)
+        return self.body(x.flatten(1))
+
+
+def test_real_features_are_computed_once_then_read_from_memory_or_disk():
+    from genviz.core import scoring
+
+    torch.manual_seed(0)
+    clf, real = _TinyClassifier(), torch.rand(50, 1, 4, 4)
+    direct = scoring.classifier_features(clf, real)[0]
+    clf.seen = 0
+    assert torch.equal(scoring.cached_features(clf, real), direct) and clf.seen == 50
+    assert torch.equal(scoring.cached_features(clf, real), direct) and clf.seen == 50, "memory"
+    scoring._memo.clear()  # a new process: the file under $GENVIZ_HOME/data-cache/features is read
+    assert torch.equal(scoring.cached_features(clf, real), direct) and clf.seen == 50, "disk"
+    scoring._memo.clear()
+    scoring.features_cache_path(scoring.features_key(clf, real)).write_bytes(b"truncated")
+    assert torch.equal(scoring.cached_features(clf, real), direct) and clf.seen == 100, "a bad file is recomputed"
+    with torch.no_grad():
+        clf.body.weight.add_(1.0)  # other weights, other key: never a stale answer
+    assert not torch.equal(scoring.cached_features(clf, real), direct) and clf.seen == 150
+    fake = torch.rand(20, 1, 4, 4)
+    now = scoring.classifier_features(clf, real)[0]
+    assert scoring.score_samples(clf, fake, real) == scoring.score_samples(clf, fake, None, real_features=now)
