@@ -70,3 +70,28 @@ if models:
         st.plotly_chart(ae_figures.label_histogram(counts, imgs.classes), key="ps_labels", width="stretch")
         best = min(scored, key=lambda k: scored[k].frechet_distance)
         st.success(f"Lowest Fréchet distance: **{best}** ({scored[best].frechet_distance:.1f}).")
+
+    st.subheader("Is q(z) pushed to the prior?")
+    st.markdown("The *aggregate posterior* q(z) = E_x q(z|x) is where the encoder puts the codes of real images. "
+                "Sampling works when q(z) matches p(z): the decoder then has seen codes wherever prior draws land. "
+                "The kernel two-sample test (MMD, Gretton et al. 2012) measures the gap; shuffling which points "
+                "are codes and which are draws gives its p-value.")
+    st.latex(r"\mathrm{MMD}^2 = \mathbb{E}\,k(z, z') + \mathbb{E}\,k(\zeta, \zeta') - 2\,\mathbb{E}\,k(z, \zeta),"
+             r"\quad z \sim q(z),\ \zeta \sim p(z),\ k(a, b) = e^{-\lVert a - b \rVert^2 / 2\sigma^2}")
+    if imgs is not None:
+        views = {name: backend.show_error(lambda c=c: ae_backend.prior_match(c, imgs, min(n, 1000), settings.seed))
+                 for name, c in models.items()}
+        views = {k: v for k, v in views.items() if v is not None}
+        if views:
+            st.dataframe([{"model": k, "MMD²": round(v.match.mmd2, 4), "two prior samples": round(v.match.reference, 4),
+                           "p-value": round(v.match.p_value, 3), "max per-dim KS": round(v.match.ks_max, 3)}
+                          for k, v in views.items()], hide_index=True, width="stretch")
+            shown = st.radio("2-D view of", list(views), index=len(views) - 1, horizontal=True, key="ps_qz_model")
+            v = views[shown]
+            plane = ("its two latent axes" if models[shown].config.latent_dim <= 2 else
+                     f"the codes' first two principal axes ({v.explained[0]:.0%} + {v.explained[1]:.0%} of their variance;"
+                     " an isotropic prior looks the same on any plane)")
+            st.plotly_chart(ae_figures.posterior_vs_prior(v.codes, v.draws, v.labels, imgs.classes,
+                                                          f"{shown}: {v.match.n:,} prior draws and test codes on {plane}"),
+                            key="ps_qz", width="stretch")
+            st.write(v.match.verdict(f"{shown}'s q(z)"))

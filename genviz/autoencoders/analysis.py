@@ -188,6 +188,114 @@ def score_prior_samples(model: nn.Module, scorer: nn.Module, real: Tensor, n: in
     return samples, score_samples(scorer, samples, real, real_features=real_features)
 
 
+# ---- the aggregate posterior q(z) against the prior p(z) -------------------------------------
+
+
+@torch.inference_mode()
+def aggregate_posterior(model: nn.Module, x: Tensor, generator: torch.Generator) -> Tensor:
+    """Draws (N, d) from q(z) = E_x q(z|x) over the images x: the codes E(x) of a deterministic encoder,
+    one z ~ q(z|x) per image for a VAE."""
+    if hasattr(model, "posterior"):
+        return torch.cat([model.posterior(b).sample(generator) for b in x.split(1000)])
+    return encode_all(model, x)
+
+
+def rbf_mmd2(kernel: Tensor, first: Tensor) -> Tensor:
+    """Unbiased MMD² (Gretton et al., JMLR 2012, eq. 3) from the pooled kernel matrix (N, N) with unit
+    diagonal, for each row of the boolean mask `first` (P, N) saying which points form the first sample."""
+    a = first.to(kernel.dtype)
+    b = 1 - a
+    n, m = a.sum(1), b.sum(1)
+    kaa = ((a @ kernel) * a).sum(1) - n  # Σ_{i≠j} k(x_i, x_j): the diagonal k(x, x) = 1 taken out
+    kbb = ((b @ kernel) * b).sum(1) - m
+    kab = ((a @ kernel) * b).sum(1)
+    return kaa / (n * (n - 1)) + kbb / (m * (m - 1)) - 2 * kab / (n * m)
+
+
+@dataclass(frozen=True)
+class PriorMatch:
+    """How far the aggregate posterior q(z) is from the prior p(z): RBF-kernel MMD² with a permutation test."""
+
+    n: int  # codes (and as many prior draws)
+    mmd2: float  # q(z) vs p(z)
+    reference: float  # two independent prior samples of the same size: what "no difference" measures
+    p_value: float  # (1 + #permutations with MMD² ≥ observed) / (1 + permutations)
+    permutations: int
+    bandwidth: float  # σ of k(z, z') = exp(−‖z − z'‖² / 2σ²): the median pairwise distance of the pooled points
+    ks_max: float  # largest per-dimension Kolmogorov–Smirnov distance of the codes to the prior's marginal (gaussian)
+
+    @property
+    def matched(self) -> bool:
+        """The permutation test cannot tell codes from prior draws at the 5 % level."""
+        return self.p_value >= 0.05
+
+    def verdict(self, name: str = "q(z)") -> str:
+        """One sentence that follows the numbers."""
+        numbers = (f"MMD² = {self.mmd2:.4f} between {self.n:,} codes of test images and {self.n:,} prior draws "
+                   f"(two prior samples: {self.reference:+.4f}; permutation p = {self.p_value:.2g})")
+        if self.matched:
+            return f"{name} is pushed to the prior: the test cannot tell the codes from prior draws — {numbers}."
+        if self.mmd2 < 0.02:
+            return (f"{name} is close to the prior but still distinguishable with this many points — {numbers}; "
+                    "prior draws in the remaining gaps decode to unclear images.")
+        return (f"{name} is not matched to the prior — {numbers}, far above what two prior samples give: "
+                "many prior draws land where no code of a real image lies.")
+
+    def to_metrics(self) -> dict[str, float]:
+        return {"prior_mmd2": self.mmd2, "prior_mmd2_reference": self.reference, "prior_mmd_p": self.p_value,
+                "prior_ks_max": self.ks_max}
+
+
+def _ks_to_standard_normal(z: Tensor) -> float:
+    """max_j sup_t |F̂_j(t) − Φ(t)| over the dimensions of z (N, d)."""
+    s, _ = z.double().sort(0)
+    n = len(s)
+    phi = 0.5 * (1 + torch.erf(s / math.sqrt(2)))
+    i = torch.arange(1, n + 1, dtype=torch.float64, device=z.device)[:, None]
+    return float(torch.maximum(i / n - phi, phi - (i - 1) / n).max())
+
+
+@torch.inference_mode()
+def prior_match(model: nn.Module, x: Tensor, n: int = 1000, permutations: int = 200, seed: int = 0,
+                prior: str | None = None) -> PriorMatch:
+    """Compare n codes of images `x` (the aggregate posterior) with n draws from the model's prior."""
+    g = torch.Generator(device=x.device).manual_seed(seed)
+    idx = torch.randperm(len(x), generator=g, device=x.device)[:n]
+    codes = aggregate_posterior(model, x[idx], g).double()
+    n = len(codes)
+    prior = prior or getattr(model, "prior", "gaussian")
+    draws = sample_prior(prior, 2 * n, codes.shape[1], g, x.device).double()
+    pooled = torch.cat([codes, draws[:n]])
+    dist2 = torch.cdist(pooled, pooled).pow(2)
+    bandwidth = float(dist2[torch.triu_indices(2 * n, 2 * n, 1, device=x.device).unbind()].median().sqrt())
+    kernel = torch.exp(-dist2 / (2 * bandwidth**2))
+    first = torch.zeros(1 + permutations, 2 * n, dtype=torch.bool, device=x.device)
+    first[0, :n] = True
+    for row in range(1, 1 + permutations):
+        first[row, torch.randperm(2 * n, generator=g, device=x.device)[:n]] = True
+    stats = rbf_mmd2(kernel, first)
+    two_priors = torch.cat([draws[:n], draws[n:]])
+    k_ref = torch.exp(-torch.cdist(two_priors, two_priors).pow(2) / (2 * bandwidth**2))
+    reference = float(rbf_mmd2(k_ref, first[:1]))
+    p_value = float((1 + (stats[1:] >= stats[0]).sum()) / (1 + permutations))
+    ks = _ks_to_standard_normal(codes) if prior == "gaussian" else float("nan")
+    return PriorMatch(n, float(stats[0]), reference, p_value, permutations, bandwidth, ks)
+
+
+def projected_codes(codes: Tensor, draws: Tensor) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Codes and prior draws on the codes' two principal axes (the same axes for both; the axes
+    themselves when d = 2), and the share of the codes' variance the plane keeps. An isotropic prior
+    projects to N(0, I₂) on any orthonormal plane, so the picture compares like with like."""
+    codes, draws = codes.double(), draws.double()
+    if codes.shape[1] <= 2:
+        return codes.cpu().numpy(), draws.cpu().numpy(), (1.0, 0.0)
+    centred = codes - codes.mean(0)
+    _, s, vt = torch.linalg.svd(centred, full_matrices=False)
+    axes = vt[:2].T  # (d, 2)
+    var = s.pow(2) / s.pow(2).sum()
+    return (codes @ axes).cpu().numpy(), (draws @ axes).cpu().numpy(), (float(var[0]), float(var[1]))
+
+
 # ---- bottleneck and overfitting curves ------------------------------------------------------
 
 

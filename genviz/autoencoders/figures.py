@@ -161,3 +161,19 @@ def training_curve(curve: Sequence[dict], keys: dict[str, str], title: str = "")
         fig.add_trace(go.Scatter(x=xs, y=ys, name=label, mode="markers+lines" if held_out else "lines",
                                  line=dict(color=COLORS[(i // 2) % len(COLORS)], dash="dash" if held_out else None)))
     return _layout(fig, title, height=340, xaxis_title="training step", yaxis_title="nats / image")
+
+
+def posterior_vs_prior(codes: np.ndarray, draws: np.ndarray, labels: np.ndarray, classes: Sequence[str],
+                       title: str = "") -> go.Figure:
+    """Two panels on the same axes: prior draws (grey), codes of test images (colour = class)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("prior p(z)", "aggregate posterior q(z)"),
+                        shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.04)
+    fig.add_trace(go.Scattergl(x=draws[:, 0], y=draws[:, 1], mode="markers", name="prior draws",
+                               marker=dict(size=3, color="#888888", opacity=0.6)), row=1, col=1)
+    labels = np.asarray(labels)
+    for k, cls in enumerate(classes):
+        sel = labels == k
+        if sel.any():
+            fig.add_trace(go.Scattergl(x=codes[sel, 0], y=codes[sel, 1], mode="markers", name=str(cls),
+                                       marker=dict(size=3, color=class_colour(k), opacity=0.7)), row=1, col=2)
+    return _layout(fig, title, height=380)

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from genviz.autoencoders import losses
+from genviz.autoencoders.analysis import prior_match
 from genviz.autoencoders.models import (
     AAEConfig,
     AdversarialAutoencoder,
@@ -149,32 +150,32 @@ class VAERecipe(AutoencoderRecipe):
 
 
 class AdversarialRecipe(AutoencoderRecipe):
-    """Makhzani et al. (2016): per batch, (1) a reconstruction step on E and D; (2) a discriminator
-    step telling prior draws from codes E(x); (3) an encoder step making codes fool the discriminator."""
+    """Makhzani et al. (2016), per batch: (1) a discriminator step telling prior draws z ~ p(z) from
+    codes E(x); (2) one autoencoder step on reconstruction + w · (−log D(E(x))), the regularisation
+    phase folded into the reconstruction phase with weight w = `adv_weight`.
+
+    One objective and one Adam for E and D keep the two losses on one scale: Adam normalises each
+    optimiser's steps, so a separate encoder optimiser for the adversarial loss took full-size steps
+    even when D was at chance and its gradient was noise (see `AAEConfig.adv_weight`)."""
 
     def optimizers(self, model, params):
         ae = list(model.encoder.parameters()) + list(model.decoder.parameters())
-        return {"ae": adam(ae, params.lr), "disc": adam(model.discriminator.parameters(), params.lr),
-                "encoder": adam(model.encoder.parameters(), params.lr)}
+        return {"ae": adam(ae, params.lr), "disc": adam(model.discriminator.parameters(), params.lr)}
 
     def step(self, model, optimizers, batch, generator, run) -> dict[str, Tensor]:
         x = batch[0]
-        recon = losses.reconstruction_loss(model(x).recon_logits, x, self.config.loss)
-        optimizers["ae"].zero_grad(set_to_none=True)
-        recon.backward()
-        optimizers["ae"].step()
-
-        z_fake = model.encode(x)
+        out = model(x)
         z_real = model.prior_sample(len(x), generator)
-        d_loss = losses.aae_discriminator_loss(model.discriminate(z_real), model.discriminate(z_fake.detach()))
+        d_loss = losses.aae_discriminator_loss(model.discriminate(z_real), model.discriminate(out.z.detach()))
         optimizers["disc"].zero_grad(set_to_none=True)
         d_loss.backward()
         optimizers["disc"].step()
 
-        g_loss = losses.aae_encoder_adversarial_loss(model.discriminate(z_fake))
-        optimizers["encoder"].zero_grad(set_to_none=True)
-        g_loss.backward()  # the discriminator's gradients are cleared before its next step
-        optimizers["encoder"].step()
+        recon = losses.reconstruction_loss(out.recon_logits, x, self.config.loss)
+        g_loss = losses.aae_encoder_adversarial_loss(model.discriminate(out.z))
+        optimizers["ae"].zero_grad(set_to_none=True)
+        (recon + self.config.adv_weight * g_loss).backward()  # D's gradients are cleared before its next step
+        optimizers["ae"].step()
         return {"loss": recon.detach(), "disc_loss": d_loss.detach(), "enc_adv_loss": g_loss.detach()}
 
 
@@ -205,7 +206,8 @@ def _maker(config_cls: type, kind: str):
 
 
 def _prior_sample_scores(model, config, imgs) -> dict[str, float]:
-    """Scores of 1,000 decoded prior samples by the dataset's shipped classifier (none without one)."""
+    """Scores of 1,000 decoded prior samples by the dataset's shipped classifier (none without one):
+    confidence, Fréchet distance, classes covered and max/min of the predicted class counts."""
     try:
         scorer = metrics.load_scorer(imgs.name, imgs.device)
     except CheckpointError:
@@ -214,8 +216,15 @@ def _prior_sample_scores(model, config, imgs) -> dict[str, float]:
         return {}
     samples = model.sample(PRIOR_SAMPLES, torch.Generator(device=imgs.device).manual_seed(0))
     scores = metrics.score_samples(scorer, samples, imgs.x_test)
+    counts = scores.label_counts
     return {"sample_confidence": scores.confidence, "frechet_distance": scores.frechet_distance,
-            "sample_classes_covered": scores.classes_covered}
+            "sample_classes_covered": scores.classes_covered,
+            "sample_class_ratio": max(counts) / min(counts) if min(counts) > 0 else float("inf")}
+
+
+def _aae_scores(model, config, imgs) -> dict[str, float]:
+    """The prior-sample scores plus how far the codes' aggregate posterior q(z) is from p(z) (MMD², p-value)."""
+    return {**_prior_sample_scores(model, config, imgs), **prior_match(model, imgs.x_test).to_metrics()}
 
 
 COMMON = (
@@ -261,7 +270,9 @@ _register("vae", "Variational autoencoder (VAE)", VAEConfig, VariationalAutoenco
               ParamSpec("beta", "β (KL weight)", "float", 1.0, help="1 = the ELBO; > 1 = β-VAE."),
           ), description="Encoder gives μ, log σ²; z = μ + σ ⊙ ε; loss = reconstruction + β·KL(q(z|x) ‖ N(0, I)).")
 _register("aae", "Adversarial autoencoder (AAE)", AAEConfig, AdversarialAutoencoder, AdversarialRecipe,
-          evaluate=_prior_sample_scores, extra=(
+          evaluate=_aae_scores, extra=(
               ParamSpec("prior", "Prior p(z)", "choice", "gaussian", options=("gaussian", "mixture"),
                         help="mixture: 10 Gaussians on a circle; needs latent size 2."),
+              ParamSpec("adv_weight", "Adversarial weight w", "float", 1.0,
+                        help="The encoder minimises reconstruction + w · (−log D(E(x))) in one step."),
           ), description="A discriminator on z pushes the codes' distribution toward the prior p(z).")

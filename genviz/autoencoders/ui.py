@@ -241,6 +241,29 @@ def real_scores(dataset: str, device: str, n: int, seed: int, _imgs: ImageData):
     return score_samples(scorer(dataset, device), x, None, real_features=_real_features(dataset, device, _imgs))
 
 
+@dataclass(frozen=True)
+class PriorMatchView:
+    match: ae_analysis.PriorMatch
+    codes: np.ndarray  # (n, 2) codes of test images on the codes' two principal axes
+    draws: np.ndarray  # (n, 2) prior draws on the same axes
+    labels: np.ndarray  # (n,) classes of those test images
+    explained: tuple[float, float]  # share of the codes' variance on each axis
+
+
+@cached_view("Comparing q(z) with the prior…")
+def prior_match(ckpt: Checkpoint, imgs: ImageData, n: int, seed: int) -> PriorMatchView:
+    """MMD² of the aggregate posterior against the prior (permutation test) and a 2-D view of both."""
+    check_fits(ckpt, imgs)
+    model = ckpt.model
+    match = ae_analysis.prior_match(model, imgs.x_test, n=n, seed=seed)
+    g = torch.Generator(device=imgs.device).manual_seed(seed)
+    idx = torch.randperm(len(imgs.x_test), generator=g, device=imgs.device)[:n]
+    codes = ae_analysis.aggregate_posterior(model, imgs.x_test[idx], g)
+    draws = model.prior_sample(len(codes), g)
+    c2, d2, explained = ae_analysis.projected_codes(codes, draws)
+    return PriorMatchView(match, c2, d2, imgs.y_test[idx].cpu().numpy(), explained)
+
+
 # ---- latent space ---------------------------------------------------------------------------
 
 
