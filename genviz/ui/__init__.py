@@ -6,7 +6,7 @@ for derived arrays. Nobody mutates a cached object; training works on its own mo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -118,13 +118,32 @@ def _load_dataset(name: str, device: str) -> data.ImageData:
     return own if own is not None else _load_shared_dataset(name, device)
 
 
+@st.cache_data(show_spinner=False, ttl=60, max_entries=16)
+def _unavailable(name: str, device: str) -> str | None:
+    """Why dataset `name` does not load, or None. Remembered for a minute: a missing torchvision dataset
+    costs seconds of failed downloads on every try."""
+    try:
+        _load_dataset(name, device)
+        return None
+    except GenvizError as err:
+        return str(err)
+
+
+def shown_dataset(settings: Settings) -> str:
+    """The name of the dataset the pages show: the sidebar's, or digits when its files are missing."""
+    return data.DEFAULT if _unavailable(settings.dataset, settings.device) else settings.dataset
+
+
 def dataset(settings: Settings) -> data.ImageData:
     """The sidebar's dataset on its device; falls back to digits with a visible warning."""
-    try:
-        return _load_dataset(settings.dataset, settings.device)
-    except GenvizError as err:
-        st.warning(f"{err} Showing the bundled digits instead.", icon=":material/warning:")
-        return _load_dataset(data.DEFAULT, settings.device)
+    reason = _unavailable(settings.dataset, settings.device)
+    if reason is None:
+        try:
+            return _load_dataset(settings.dataset, settings.device)
+        except GenvizError as err:
+            reason = str(err)
+    st.warning(f"{reason} Showing the bundled digits instead.", icon=":material/warning:")
+    return _load_dataset(data.DEFAULT, settings.device)
 
 
 def checkpoint_id(ckpt: checkpoints.Checkpoint) -> str:
@@ -170,6 +189,10 @@ def pick_checkpoint(label: str, key: str, settings: Settings, *, families: tuple
     The selection is kept across reruns and mirrored as `?<key>=name`. A file that fails to load
     shows its one-line reason and the previously loaded model stays in use.
     """
+    shown = shown_dataset(settings)
+    if shown != settings.dataset:
+        st.caption(f"The {settings.dataset} files are missing, so these are the {shown} models.")
+    settings = replace(settings, dataset=shown)
     entries = [c for c in catalogue()
                if (not families or family_of(c.kind) in families) and (not kinds or c.kind in kinds)
                and c.dataset == settings.dataset]

@@ -43,3 +43,29 @@ def test_app_registers_every_page_file():
     at = _app()
     registered = {Path(p._page).name for pages in at.session_state["gv_pages"].values() for p in pages}
     assert registered == {p.name for p in (ROOT / "pages").glob("*.py")}
+
+
+def test_missing_mnist_leaves_no_empty_page_and_pickers_follow_the_digits_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVIZ_DATA_DIR", str(tmp_path / "no-data"))
+    at = _app(dataset="mnist")
+    at.switch_page("pages/gan_samples.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Showing the bundled digits instead" in w.value for w in at.warning), "a sentence saying what happened"
+    assert all(", digits, " in o for o in at.selectbox(key="gans_model").options), "no MNIST model for digits images"
+    assert at.get("imgs") or at.get("image") or at.get("plotly_chart")
+    at.switch_page("pages/ae_reconstructions.py").run()
+    assert not at.exception and any("pick **Digits** in the sidebar" in w.value for w in at.warning)
+
+
+def test_no_checkpoint_box_has_a_train_button_that_opens_the_train_page_on_that_kind(shared_data, monkeypatch):
+    from genviz import ui as backend
+
+    monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
+    backend.catalogue.clear()
+    at = _app(dataset="fashion-mnist")
+    at.switch_page("pages/ae_sparsity.py").run()  # no sparse autoencoder ships for Fashion-MNIST
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("No sae-l1 checkpoint for Fashion-MNIST" in i.value for i in at.info), [i.value for i in at.info]
+    at.button(key="sp_l1__train").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="train_kind").value == "sae-l1", "the Train page opens on the missing kind"
