@@ -96,6 +96,13 @@ def test_prior_sampling_page_scores_the_vae_above_the_vanilla_ae():
     assert len(distances) == 3  # vanilla AE, VAE, AAE
     assert distances[1] < distances[0] and confidences[1] > confidences[0]
     assert at.success and "vanilla" not in at.success[0].value
+    # q(z) against the prior: one MMD row per model, and the sentence follows the AAE's number
+    table = at.dataframe[-1].value
+    assert list(table["model"]) == ["vanilla AE", "VAE", "AAE"]
+    mmd = dict(zip(table["model"], table["MMD²"]))
+    assert mmd["VAE"] < mmd["vanilla AE"]
+    assert at.radio(key="ps_qz_model").value == "AAE"
+    assert any(m.value.startswith("AAE's q(z) is") for m in at.markdown)
     at.select_slider(key="ps_n").set_value(250).run()
     _ok(at)
 
