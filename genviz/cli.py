@@ -72,7 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             train_values[key] = getattr(args, key)
     params = TrainParams(**train_values)  # validated before anything is allocated
-    imgs = data.load(args.dataset, dev)
+    imgs = spec.load_data(values, dev) if spec.load_data is not None else data.load(args.dataset, dev)
     run = new_run(args.kind, imgs, values, params, dev)
     for rec in run.fit():
         test = " ".join(f"test_{k}={v:.4g}" for k, v in rec.test_metrics.items())
@@ -80,7 +80,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         _progress(f"step {rec.step}/{rec.total_steps} epoch {rec.epoch:.2f} {train} {test} ({rec.examples_per_s:.0f}/s)")
     out = save_run(run, out, imgs, sample_scores=args.score)
     seconds, metrics = round(run.seconds, 2), run.metrics
-    print(json.dumps({"path": str(out), "kind": args.kind, "dataset": args.dataset, "seconds": seconds,
+    print(json.dumps({"path": str(out), "kind": args.kind, "dataset": imgs.name, "seconds": seconds,
                       "metrics": metrics}))
     return 0
 

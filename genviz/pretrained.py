@@ -16,6 +16,7 @@ from genviz.gans import experiments as gan_experiments
 from genviz.gans import ideas as gan_ideas
 from genviz.gans import stylegan
 from genviz.team import pretrained as team_pretrained
+from genviz.translation import pretrained as translation_pretrained
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ def _team_entries() -> list[PretrainSpec]:
 
 
 PRETRAINED += _team_entries()
+# CycleGAN (genviz.translation): the 16-px domain classifiers, pairs 1 and 2 and the λ = 0 ablation, about 4 MB.
+PRETRAINED += translation_pretrained.entries(PretrainSpec)
 
 
 def select(names: list[str] | None = None) -> Iterator[PretrainSpec]:

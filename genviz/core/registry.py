@@ -21,6 +21,7 @@ _FAMILY_MODULES = (
     "genviz.classifier.recipe",
     "genviz.gans.recipes",
     "genviz.team.recipe",
+    "genviz.translation.recipe",
 )
 
 
@@ -41,7 +42,7 @@ class ParamSpec:
 @dataclass(frozen=True)
 class KindSpec:
     kind: str
-    family: str  # "autoencoder" | "gan" | "classifier" | "team"
+    family: str  # "autoencoder" | "gan" | "classifier" | "team" | "translation"
     title: str
     config_cls: type
     build: Callable[[Any], nn.Module]
@@ -59,6 +60,9 @@ class KindSpec:
     # For kinds that do not train on images (team): evaluate_checkpoint(checkpoint, device) -> dict,
     # used by `python -m genviz evaluate` instead of loading an image dataset.
     evaluate_checkpoint: Callable[..., dict[str, Any]] | None = None
+    # For kinds whose training data is not one dataset of genviz.core.data (cyclegan: the domain pair named by
+    # its `pair` setting): load_data(values, device) -> an ImageData, used by the CLI and the Train page.
+    load_data: Callable[..., Any] | None = None
 
 
 _REGISTRY: dict[str, KindSpec] = {}

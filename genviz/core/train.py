@@ -87,6 +87,7 @@ class RunState:
 
     step: int = 0  # steps taken before the current one
     values: dict[str, Any] = field(default_factory=dict)  # what a recipe carries from step to step
+    total_steps: int = 0  # steps this run will take (for schedules such as CycleGAN's linear decay)
 
 
 class Recipe(Protocol):
@@ -149,7 +150,7 @@ def fit(
     if fresh and hasattr(recipe, "initialize"):
         recipe.initialize(model, data.train)
     optimizers = recipe.optimizers(model, params)
-    run = RunState()
+    run = RunState(total_steps=steps_total)
     dtype = step_dtype(device, params.precision)
     good_state = copy.deepcopy(model.state_dict())
     sums: dict[str, Tensor] = {}

@@ -54,7 +54,8 @@ class TrainingRun:
 def start(settings: Settings, kind: str, values: dict[str, Any], train_values: dict[str, Any]) -> TrainingRun:
     """Validate everything, then start a training job for this session (replacing any previous one)."""
     params = TrainParams(seed=settings.seed, **train_values)  # validated before anything is allocated
-    imgs = dataset(settings)
+    spec = registry.get(kind)  # a kind may bring its own data (cyclegan: its domain pair), else the sidebar's
+    imgs = spec.load_data(values, torch_device(settings)) if spec.load_data is not None else dataset(settings)
     run = new_run(kind, imgs, values, params, torch_device(settings))  # weights seeded by the sidebar's seed
     preview = fixed_examples(imgs, n=8 if imgs.image_shape[-1] > 16 else 12, seed=settings.seed)
 

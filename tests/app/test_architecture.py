@@ -41,7 +41,7 @@ def test_only_ui_modules_import_streamlit():
 
 def test_every_family_is_a_folder_and_core_is_below_all():
     graph = grimp.build_graph("genviz")
-    for family in ("classifier", "autoencoders", "gans", "embeddings", "team", "concepts"):
+    for family in ("classifier", "autoencoders", "gans", "embeddings", "team", "concepts", "translation"):
         assert (ROOT / "genviz" / family / "__init__.py").exists(), family
     core_imports = {imp for m in graph.find_children("genviz.core") for imp in graph.find_modules_directly_imported_by(m)}
     # `genviz` itself (its __version__) is the only module above core that core may read

@@ -1,0 +1,173 @@
+"""CycleGAN family: shapes, the PatchGAN's patch, the image pool, the decay schedule, losses that go down,
+disjoint unpaired halves, one-sentence errors, evaluate keys, the CLI and the shipped checkpoints."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from genviz.core import checkpoints, registry
+from genviz.core.errors import ConfigError, DatasetUnavailable, GenvizError
+from genviz.core.train import TrainParams, new_run
+from genviz.translation import metrics, pairs
+from genviz.translation.models import CycleGAN, CycleGANConfig, receptive_field
+from genviz.translation.recipe import decay_factor, make_config, pool_query
+
+TINY = {"g_width": 4, "res_blocks": 1, "d_width": 4}
+
+
+def tiny_pair(digits, name: str = "mnist-thick", n: int = 128) -> pairs.PairData:
+    """A stand-in for `load_pair` without MNIST: digits enlarged to 16 px as A, thick digits as B (disjoint)."""
+    x = pairs.resize(digits.x_train[: 2 * n], 16)
+    y = digits.y_train[: 2 * n]
+    xt, yt = pairs.resize(digits.x_test[:64], 16), digits.y_test[:64]
+    sets = {"a_train": x[:n], "ya_train": y[:n], "b_train": pairs.dilate(x[n:]), "yb_train": y[n:],
+            "a_test": xt[:32], "ya_test": yt[:32], "b_test": pairs.dilate(xt[32:]), "yb_test": yt[32:]}
+    x_tr, y_tr = pairs._pack(sets["a_train"], sets["ya_train"], sets["b_train"], sets["yb_train"], cycle=True)
+    x_te, y_te = pairs._pack(sets["a_test"], sets["ya_test"], sets["b_test"], sets["yb_test"], cycle=False)
+    return pairs.PairData(name=name, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te, classes=digits.classes,
+                          pair=name, classes_b=digits.classes, **sets)
+
+
+def test_generators_keep_the_shape_and_the_default_is_about_the_issues_size():
+    model = CycleGAN(CycleGANConfig(**TINY))
+    x = torch.rand(3, 1, 16, 16)
+    out = model(x, x)
+    assert all(t.shape == x.shape for t in out) and 0 <= float(out.fake_b.min()) and float(out.fake_b.max()) <= 1
+    assert model.d_a(x).shape == (3, 1, 8, 8)
+    default = CycleGAN(CycleGANConfig())
+    assert 0.2e6 < sum(p.numel() for p in default.g_ab.parameters()) < 0.4e6  # g_width 16: ~0.27 M
+    assert 10 <= receptive_field(default.d_a) <= 16
+
+
+def test_pool_passes_through_when_off_fills_then_swaps_half():
+    g = torch.Generator().manual_seed(0)
+    imgs = torch.rand(8, 1, 4, 4)
+    pool, out = pool_query(None, imgs, 0, g)
+    assert pool is None and torch.equal(out, imgs)
+    pool, out = pool_query(None, imgs, 5, g)
+    assert len(pool) == 5 and torch.equal(out[:5], imgs[:5])
+    for _ in range(20):
+        new = torch.rand(8, 1, 4, 4)
+        before = pool.clone()
+        pool, out = pool_query(pool, new, 5, g)
+        assert len(pool) == 5
+        for row in out:  # each image shown is the new one or one that was in the pool
+            assert any(torch.equal(row, r) for r in new) or any(torch.equal(row, r) for r in before)
+
+
+def test_learning_rate_is_flat_then_decays_linearly_to_zero():
+    assert decay_factor(0, 100, 0.5) == 1.0 and decay_factor(49, 100, 0.5) == 1.0
+    assert decay_factor(75, 100, 0.5) == pytest.approx(0.5) and decay_factor(100, 100, 0.5) == 0.0
+
+
+def test_training_lowers_the_cycle_error(digits):
+    data = tiny_pair(digits)
+    run = new_run("cyclegan", data, {"pair": "mnist-thick", **TINY, "pool_size": 10},
+                  TrainParams(epochs=100, batch_size=16, lr=2e-3, max_steps=40, log_every=10, eval_every_epoch=False))
+    records = list(run.fit())
+    first, last = records[0].metrics, records[-1].metrics
+    assert last["cycle_l1_ab"] < first["cycle_l1_ab"] and last["cycle_l1_ba"] < first["cycle_l1_ba"]
+    assert records[-1].metrics["lr_factor"] < 0.3  # the second half decays (mean of the last 10 steps)
+    preview = run.recipe.preview(run.model, (data.x_test[:8], data.y_test[:8]), torch.Generator())
+    assert preview.shape == (48, 1, 16, 16)
+
+
+def test_evaluate_reports_both_directions(digits):
+    data = tiny_pair(digits)
+    model = CycleGAN(make_config((2, 16, 16), 10, pair="mnist-thick", **TINY))
+    out = metrics.evaluate_pair(model, model.config, data)
+    for key in ("cycle_l1_ab", "cycle_l1_ba", "psnr_ab", "stego_cycle_l1_ab", "stego_cycle_l1_ba"):
+        assert key in out and out[key] == out[key], key
+    if (checkpoints.SHIPPED_DIR / "classifier-mnist-thick-16.safetensors").exists():
+        assert {"label_preservation_ab", "label_preservation_ba", "frechet_ab", "class_purity_ab"} <= set(out)
+
+
+def test_halves_are_disjoint_and_cover_the_source():
+    a, b = pairs._halves(101, seed=0)
+    assert not set(a.tolist()) & set(b.tolist()) and len(a) + len(b) == 101
+
+
+def _one_sentence(err: Exception) -> None:
+    text = str(err)
+    assert text.endswith(".") and "\n" not in text and "Traceback" not in text, text
+
+
+def test_bad_pair_mismatched_size_and_missing_dataset_are_one_sentence(monkeypatch):
+    with pytest.raises(ConfigError) as err:
+        pairs.load_pair("mnist-cats")
+    _one_sentence(err.value)
+    with pytest.raises(ConfigError) as err:
+        make_config((1, 28, 28), 10, pair="mnist-digits")
+    _one_sentence(err.value)
+    with pytest.raises(ConfigError) as err:
+        pairs.check_images(torch.rand(2, 1, 28, 28), (1, 16, 16))
+    _one_sentence(err.value)
+
+    def missing(name, device="cpu", root=None):
+        raise DatasetUnavailable(f"{name} is not available here; put torchvision's files under GENVIZ_DATA_DIR.")
+
+    monkeypatch.setattr(pairs.datasets, "load", missing)
+    with pytest.raises(DatasetUnavailable) as err:
+        pairs.load_pair("mnist-thick")
+    _one_sentence(err.value)
+    assert "mnist-thick" in str(err.value)
+
+
+def test_cli_refuses_a_bad_pair_in_one_sentence(tmp_path, capsys):
+    from genviz.cli import main
+
+    assert main(["train", "cyclegan", "--set", "pair=mnist-cats", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Unknown domain pair 'mnist-cats'") and err.count("\n") == 0
+
+
+def test_registry_offers_the_sliders_the_train_page_draws():
+    spec = registry.get("cyclegan")
+    params = {p.name: p for p in spec.params}
+    assert params["cycle_lambda"].low == 0 and params["identity_weight"].high >= 1
+    assert spec.load_data is not None and spec.family == "translation"
+
+
+@pytest.mark.realdata
+def test_pairs_from_mnist_are_unpaired_halves(shared_data):
+    data = pairs.load_pair("mnist-thick", root=shared_data)
+    assert len(data.a_train) == len(data.b_train) == 30000 and data.x_train.shape[1:] == (2, 16, 16)
+    # B holds the dilations of the other half: no A image's own dilation is in B
+    a = pairs.dilate(data.a_train[:200]).flatten(1)
+    assert torch.cdist(a, data.b_train.flatten(1)).min() > 0
+    digits_pair = pairs.load_pair("mnist-digits", root=shared_data)
+    assert digits_pair.b_train.shape[1:] == (1, 16, 16) and len(digits_pair.b_test) == 360
+
+
+@pytest.mark.realdata
+def test_cli_trains_and_evaluates_a_pair(tmp_path, capsys, shared_data, monkeypatch):
+    from genviz.cli import main
+
+    monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
+    out = tmp_path / "cg"
+    assert main(["train", "cyclegan", "--set", "pair=mnist-thick", "--set", "g_width=4", "--set", "res_blocks=1",
+                 "--max-steps", "2", "--batch-size", "8", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out) + ".safetensors"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "cyclegan" and result["dataset"] == "mnist-thick"
+    assert {"cycle_l1_ab", "cycle_l1_ba", "psnr_ab"} <= set(result)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["cyclegan-mnist-digits", "cyclegan-mnist-thick"])
+def test_shipped_checkpoints_carry_the_acceptance_numbers(name):
+    path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not built (python -m genviz pretrain --only {name})")
+    info = checkpoints.info(path, shipped=True)
+    keys = {"label_preservation_ab", "label_preservation_ba", "cycle_l1_ab", "cycle_l1_ba"}
+    assert keys <= set(info.metrics), sorted(info.metrics)
+    if name.endswith("thick"):
+        assert "psnr_ab" in info.metrics
+
+
+def test_errors_are_genviz_errors():
+    assert issubclass(DatasetUnavailable, GenvizError) and issubclass(ConfigError, GenvizError)
