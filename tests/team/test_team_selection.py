@@ -115,3 +115,24 @@ def test_vectorised_silhouette_equals_scikit_learns():
     labelings = np.stack([rng.integers(0, 4, 30) for _ in range(5)] + [np.r_[np.zeros(29, int), 3]])
     for lab, ours in zip(labelings, team_roles.silhouettes(dist, labelings, 4)):
         assert ours == pytest.approx(silhouette_score(dist, lab, metric="precomputed"), abs=1e-12)
+
+
+def test_ability_page_says_how_d_and_lambda_were_chosen_and_whether_roles_separate(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.team.test_team import ROOT
+
+    monkeypatch.setenv("GENVIZ_HOME", str(tmp_path))
+    monkeypatch.setenv("GENVIZ_DATA_DIR", str(tmp_path / "data"))
+    m = planted_matches(n=600)
+    chosen, record = select_settings(m, TINY, dims=(2,), l2s=(1e-4, 1e-2))
+    *_, result = train_models(m, chosen, selection=record)
+    save_result(tmp_path / "checkpoints" / "team-planted", result)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/team_ability.py").run()
+    labels = at.selectbox(key="team_view").options
+    at.selectbox(key="team_view").set_value(next(o for o in labels if "planted" in o)).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("chosen by validation log-loss" in c.value and f"{record['n_val']:,} held out" in c.value for c in at.caption)
+    assert any(m.label.startswith("k-NN role accuracy") for m in at.metric)
+    assert any(md.value.startswith(("Roles separate", "Roles barely", "Roles do not")) for md in at.markdown)
+    assert len(at.dataframe[1].value) == 2  # the chosen d under each λ of the grid, with its role numbers
