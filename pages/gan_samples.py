@@ -81,6 +81,9 @@ if ckpt is not None:
                    if falls == ["confidence", "precision"] else
                    "Here not every number moves the way the lecture says: read the curve."))
     extra = ckpt.meta.get("extra") or {}
-    if extra.get("train_seconds"):
-        st.caption(f"Trained for {extra.get('train_steps', '?')} steps in {extra['train_seconds']:.0f} s "
-                   f"on {ckpt.dataset}; created {ckpt.meta.get('created', '?')}.")
+    ran = [f"{extra['train_steps']:,} steps" if extra.get("train_steps") else "",
+           f"{ckpt.meta['epochs']:g} epochs" if ckpt.meta.get("epochs") else "",
+           f"in {extra['train_seconds']:.0f} s" if extra.get("train_seconds") else ""]
+    if any(ran):  # only what was recorded: never "? steps"
+        st.caption(f"Trained for {' '.join(r for r in ran if r)} on {ckpt.dataset}"
+                   + (f"; created {ckpt.meta['created']}." if ckpt.meta.get("created") else "."))

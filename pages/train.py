@@ -34,9 +34,13 @@ with left:
                  "evaluation in float32 — about 1.3–1.8× faster here (CPUs and GPUs with native bf16). auto uses it where "
                  "this machine has it.") or "auto",
     }
+    pace = st.segmented_control(
+        "Pace", list(training.PACES), default=training.default_pace(settings.dataset), key="train_pace",
+        help="Hold training back to a fixed number of steps per second, so that the curves and previews can be "
+             "watched as the model learns (digits trains 20 epochs in under a second at full speed).") or "full speed"
     if st.button("Train", type="primary", key="train_start", width="stretch"):
         try:
-            training.start(settings, kind, values, train_values)
+            training.start(settings, kind, values, train_values, pace=training.PACES[pace])
         except GenvizError as err:
             st.error(str(err))
     slots, busy, waiting = backend.training_slots()
@@ -71,17 +75,17 @@ def progress() -> None:
             run.job.stop()
             st.rerun()
         return
-    curve = [{"step": r.step, **{f"train {k}": v for k, v in r.metrics.items()},
-              **{f"held-out {k}": v for k, v in r.test_metrics.items()}} for r in snap.history]
-    chart, grid = st.columns(2)
-    if curve:
-        chart.plotly_chart(figures.loss_curves(curve, title="Training metrics"), key="train_curve", width="stretch")
+    curve = [{"step": r.step, **r.metrics, **{f"test_{k}": v for k, v in r.test_metrics.items()}} for r in snap.history]
     if last is not None and last.preview is not None:
         recipe = registry.get(run.kind).recipe
         nrow = getattr(recipe, "preview_nrow", None) or len(last.preview) // 2
         caption = getattr(recipe, "preview_caption", "Fixed held-out images (top) and their reconstructions (bottom)")
-        grid.image(figures.image_grid(last.preview, nrow=nrow, scale=figures.pixel_scale(last.preview.shape, 48)),
-                   caption=caption, width="stretch")
+        # Drawn at its own size (tiles of 56 px), never shrunk into a column: 8×8 digits stay visible.
+        with st.container(key="train_preview"):
+            st.image(figures.image_grid(last.preview, nrow=nrow, scale=figures.pixel_scale(last.preview.shape, 56)),
+                     caption=caption, width="content")
+    if curve:
+        st.plotly_chart(figures.training_panels(curve), key="train_curve", width="stretch")
     if snap.running:
         if st.button("Stop", key="train_stop"):
             run.job.stop()
@@ -90,13 +94,26 @@ def progress() -> None:
         if not st.session_state.get("train_ended_seen"):
             st.session_state["train_ended_seen"] = True
             st.rerun()  # drop the refresh timer now that the job is over
+        summary = training.final_summary(snap.history)
+        if summary is not None:
+            final, held_out, first = summary
+            with st.container(key="train_summary"):
+                st.markdown(f"**Held-out numbers at the end** — step {final.step:,}, {final.epoch:.1f} epochs "
+                            f"(change since the first evaluation below each)")
+                for col, (k, v) in zip(st.columns(min(4, len(held_out))), list(held_out.items())[:4]):
+                    col.metric(figures.metric_label(f"test_{k}"), f"{v:.4g}",
+                               delta=f"{v - first[k]:+.3g}" if k in first else None, delta_color="off")
         with st.form("train_save_form"):
             name = st.text_input("Checkpoint name", training.default_name(run), key="train_save_name")
             replace = st.checkbox("Replace a saved checkpoint of this name", key="train_save_replace")
             if st.form_submit_button("Save"):
                 try:
-                    path = training.save(run, name, overwrite=replace)
-                    st.success(f"Saved to {path}; it now appears in every model picker.")
+                    with st.spinner("Saving: scoring the model on the held-out images, then writing the file "
+                                    "(a few seconds; up to ~10 s on MNIST)…", show_time=True):
+                        path = training.save(run, name, overwrite=replace)
+                    ran = snap.latest
+                    st.success(f"Saved to {path}" + (f" ({ran.step:,} steps, {ran.epoch:.1f} epochs)" if ran else "")
+                               + "; it now appears in every model picker.")
                 except AlreadyExists as err:
                     st.warning(f"{err} Tick “Replace a saved checkpoint of this name” and save again to "
                                "overwrite it, or choose another name.")

@@ -7,6 +7,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from plotly.subplots import make_subplots
 from torch import Tensor
 
 # One qualitative palette for every class-coloured chart (d3's category10, made for 10 categories):
@@ -105,4 +106,85 @@ def loss_curves(records: Sequence[dict], *, x: str = "step", title: str = "", he
     # Legend under the plot: above it, it collides with the title.
     fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                       xaxis_title=x, legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
+    return fig
+
+
+# ---- training charts: human metric names, one panel per kind of number --------------------------
+_METRIC_NAMES = {
+    "loss": "loss", "recon": "reconstruction", "kl": "KL divergence", "sparsity": "sparsity penalty",
+    "mse": "mean squared error", "accuracy": "accuracy", "d_loss": "discriminator loss",
+    "g_loss": "generator loss", "d_real": "D(x) on real images", "d_fake": "D(G(z)) on generated images",
+    "g_grad_norm": "generator gradient norm ‖∇G‖", "disc_loss": "discriminator loss",
+    "enc_adv_loss": "encoder's adversarial loss", "frechet_distance": "Fréchet distance",
+    "sample_confidence": "classifier confidence on samples", "gp": "gradient penalty",
+}
+_WORDS = {"d": "D", "g": "G", "grad": "gradient", "recon": "reconstruction", "kl": "KL", "disc": "discriminator",
+          "enc": "encoder", "adv": "adversarial", "gp": "gradient penalty", "fd": "Fréchet distance"}
+# (panel title, y-axis title, log y?) in drawing order; a metric goes to the first panel whose test matches
+TRAINING_PANELS = (
+    ("Losses", "loss", False),
+    ("Discriminator outputs and accuracies", "D output / share", False),
+    ("Gradient norms", "norm (log)", True),
+    ("Sample quality", "score", False),
+)
+
+
+def metric_label(key: str) -> str:
+    """A metric's name for people: `g_grad_norm` → "generator gradient norm ‖∇G‖", `test_loss` → "held-out loss"."""
+    held_out = key.startswith("test_")
+    base = key.removeprefix("test_")
+    name = _METRIC_NAMES.get(base) or " ".join(_WORDS.get(w, w) for w in base.split("_"))
+    return f"held-out {name}" if held_out else name
+
+
+def metric_panel(key: str) -> int:
+    """Which of TRAINING_PANELS a metric belongs in (by what it measures, read from its name)."""
+    base = key.removeprefix("test_")
+    if "grad_norm" in base:
+        return 2
+    if base in ("d_real", "d_fake") or base.endswith(("accuracy", "confidence")):
+        return 1
+    if "frechet" in base or base.endswith(("covered", "precision", "recall")):
+        return 3
+    return 0
+
+
+def training_panels(records: Sequence[dict], *, x: str = "step", height_per_panel: int = 210) -> go.Figure:
+    """A run's metrics as stacked panels sharing the x axis (losses / D outputs / gradient norms / sample
+    quality, only those that have data), with human names, a y-axis title per panel and each panel's
+    legend beside it. Keys starting with "test_" are held-out numbers: markers on a dashed line in the
+    colour of their training twin."""
+    keys: list[str] = []
+    for r in records:
+        keys += [k for k in r if k not in (x, "epoch") and k not in keys and r[k] is not None]
+    used = sorted({metric_panel(k) for k in keys})
+    rows = {panel: i + 1 for i, panel in enumerate(used)}
+    n = max(1, len(used))
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.09 if n > 1 else 0.0,
+                        subplot_titles=[TRAINING_PANELS[p][0] for p in used] or None)
+    palette = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+    colours: dict[str, str] = {}
+    for key in keys:
+        pts = [(r[x], r[key]) for r in records if r.get(key) is not None]
+        if not pts:
+            continue
+        base = key.removeprefix("test_")
+        colour = colours.setdefault(base, palette[len(colours) % len(palette)])
+        held_out = key.startswith("test_")
+        xs, ys = zip(*pts)
+        row = rows[metric_panel(key)]
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=metric_label(key), legend="legend" if row == 1 else f"legend{row}",
+                                 mode="lines+markers" if held_out or len(pts) < 30 else "lines",
+                                 line=dict(color=colour, dash="dash" if held_out else None)), row=row, col=1)
+    legends = {}
+    for panel, row in rows.items():
+        title, y_title, log = TRAINING_PANELS[panel]
+        domain = fig.get_subplot(row, 1).yaxis.domain
+        legends["legend" if row == 1 else f"legend{row}"] = dict(x=1.02, xanchor="left", y=domain[1], yanchor="top",
+                                                                 font=dict(size=11), bgcolor="rgba(255,255,255,0)")
+        fig.update_yaxes(title_text=y_title, row=row, col=1)
+        if log:
+            readable_log_axis(fig, [r.get(k) for r in records for k in keys if metric_panel(k) == panel], row=row, col=1)
+    fig.update_xaxes(title_text="training step" if x == "step" else x, row=n, col=1)
+    fig.update_layout(height=max(260, height_per_panel * n + 60), margin=dict(l=10, r=10, t=30, b=10), **legends)
     return fig

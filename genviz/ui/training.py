@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from genviz.core.train import TrainParams, TrainRecord, new_run
 from genviz.ui import Settings, catalogue, dataset, start_job, torch_device
 
 JOB = "train"
+# Steps per second of each pace; None trains as fast as it can. Digits trains 20 epochs in under a
+# second at full speed, too fast to see the curve, the previews or Stop: it starts "watchable".
+PACES: dict[str, float | None] = {"full speed": None, "watchable · 20 steps/s": 20.0, "slow motion · 4 steps/s": 4.0}
 HISTORY_POINTS = 2_000  # records kept per lane (with / without held-out metrics), thinned evenly beyond
 # Previews kept in the history: the latest few and geometrically spaced ones, enough for the GAN
 # Training-dynamics scrubber and for save's GRID_SNAPSHOTS progress grids; the others are dropped.
@@ -51,8 +55,19 @@ class TrainingRun:
     unsaved: tuple[str, bytes] | None = None  # (file name, checkpoint bytes) after a failed save: offered as a download
 
 
-def start(settings: Settings, kind: str, values: dict[str, Any], train_values: dict[str, Any]) -> TrainingRun:
-    """Validate everything, then start a training job for this session (replacing any previous one)."""
+def default_pace(dataset_name: str) -> str:
+    """The pace a Train page starts with: watchable on the tiny bundled digits, full speed elsewhere."""
+    return "watchable · 20 steps/s" if dataset_name == "digits" else "full speed"
+
+
+def start(settings: Settings, kind: str, values: dict[str, Any], train_values: dict[str, Any],
+          pace: float | None = None) -> TrainingRun:
+    """Validate everything, then start a training job for this session (replacing any previous one).
+
+    `pace` (steps per second) holds the run back to that speed, with a record and a preview about four
+    times a second, so a run on tiny data can be watched (and stopped) as it learns."""
+    if pace:
+        train_values = {**train_values, "log_every": max(1, round(pace / 4))}
     params = TrainParams(seed=settings.seed, **train_values)  # validated before anything is allocated
     spec = registry.get(kind)  # a kind may bring its own data (cyclegan: its domain pair), else the sidebar's
     imgs = spec.load_data(values, torch_device(settings)) if spec.load_data is not None else dataset(settings)
@@ -60,7 +75,11 @@ def start(settings: Settings, kind: str, values: dict[str, Any], train_values: d
     preview = fixed_examples(imgs, n=8 if imgs.image_shape[-1] > 16 else 12, seed=settings.seed)
 
     def train(stop: threading.Event):
-        yield from run.fit(stop=stop, preview_data=preview)
+        began = time.monotonic()
+        for rec in run.fit(stop=stop, preview_data=preview):
+            yield rec
+            if pace:  # wait until this step's time on the schedule; Stop ends the wait at once
+                stop.wait(max(0.0, began + rec.step / pace - time.monotonic()))
 
     job = training_job(train)
     training = TrainingRun(kind, run.config, imgs.name, params, run.model, imgs, job)
@@ -73,6 +92,14 @@ def current() -> TrainingRun | None:
     """This session's latest run. After a lost connection its job was stopped with the session, but the
     model it trained is still here to be saved."""
     return st.session_state.get("training_run")
+
+
+def final_summary(history) -> tuple[Any, dict[str, float], dict[str, float]] | None:
+    """(last record with held-out numbers, those numbers, the first held-out numbers) of a run, or None."""
+    evaluated = [r for r in history if r.test_metrics]
+    if not evaluated:
+        return None
+    return evaluated[-1], evaluated[-1].test_metrics, evaluated[0].test_metrics
 
 
 def progress_grids(history) -> tuple[list[int], Tensor | None]:
@@ -122,6 +149,7 @@ def _checkpoint_bytes(training: TrainingRun) -> bytes:
     extra: dict[str, Any] = {
         "train_seconds": round(snap.elapsed, 2), "train_params": training.params.__dict__,
         "train_steps": last.step if last else 0,  # what ran: a stopped run has fewer steps than asked
+        "train_epochs": round(last.epoch, 3) if last else 0,
         "curve": [{"step": r.step, **r.metrics, **{f"test_{k}": v for k, v in r.test_metrics.items()}} for r in snap.history],
     }
     tensors = {}
