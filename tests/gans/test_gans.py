@@ -539,3 +539,19 @@ def test_two_time_scales_give_d_its_own_learning_rate():
     assert opts["discriminator"].param_groups[0]["lr"] == pytest.approx(4e-4)
     with pytest.raises(ConfigError, match="learning rate"):
         GANConfig(kind="dcgan", d_lr_scale=50.0)
+
+
+def test_ema_warms_up_so_the_initial_weights_wash_out():
+    model = seeded_model(tiny("dcgan", ema=0.999), 0)
+    assert model.ema_decay(0) == pytest.approx(0.1) and model.ema_decay(90) == pytest.approx(0.91)
+    assert model.ema_decay(10**6) == pytest.approx(0.999)
+    with torch.no_grad():
+        for p in model.generator.parameters():
+            p.add_(1.0)  # the live G moves away from the initial weights the EMA copy started at
+    init = [p.clone() for p in model.generator_ema.parameters()]
+    for _ in range(200):
+        model.update_ema()
+    # the product of the decays over 200 updates, 9! · 200! / 209!, is below 1e-6: the start is forgotten
+    left = [float((e - g).norm() / (i - g).norm())
+            for e, g, i in zip(model.generator_ema.parameters(), model.generator.parameters(), init)]
+    assert max(left) < 1e-3
