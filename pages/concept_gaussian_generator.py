@@ -63,7 +63,9 @@ def sigma_section() -> None:
         right.markdown("**L z** (Cholesky)")
         right.plotly_chart(figures.gaussian_3d_figure(z[:show].numpy(), x_chol[:show].numpy(), a_chol.numpy()),
                            key="gauss_3d_chol", width="stretch")
-    m1, m2, m3, m4 = st.columns(4)
+    # Two matrices a row: four 3×3 matrices side by side were cut at the right edge.
+    m1, m2 = st.columns(2)
+    m3, m4 = st.columns(2)
     m1.latex(r"\Sigma = " + figures.matrix_latex(cov.numpy()))
     m2.latex(r"\Sigma^{1/2} = " + figures.matrix_latex(a_sym.numpy()))
     m3.latex(r"L = " + figures.matrix_latex(a_chol.numpy()))

@@ -121,4 +121,4 @@ st.code(f"nn.{name}({layer.d_in}, {layer.d_out}, kernel_size={layer.kernel}, str
         f"dilation={layer.dilation})\n"
         f"nn.{inv_name}({inverse.d_in}, {inverse.d_out}, kernel_size={inverse.kernel}, stride={inverse.stride}, "
         f"padding={inverse.padding}{f', output_padding={inverse.output_padding}' if inverse.transposed else ''}, "
-        f"dilation={inverse.dilation})", language="python")
+        f"dilation={inverse.dilation})", language="python", wrap_lines=True)  # long lines wrap, never cut

@@ -33,9 +33,11 @@ UPLOAD_ERROR = "gan2d_upload_error"  # why the last CSV was refused; cleared as 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, "max")
 TARGET_TITLES = {"ring": "Ring of 8 Gaussians", "grid": "Grid of 25 Gaussians", "line": "Line", "moons": "Two moons",
                  "custom": "Draw your own"}
-LOSS_TITLES = {"bce-saturating": "Saturating (minimax): log(1 − D(G(z)))",
-               "bce-non-saturating": "Non-saturating: −log D(G(z))",
-               "lsgan": "Least squares (LSGAN)", "wgan-gp": "Wasserstein + gradient penalty"}
+# Short enough for the dropdown in a narrow column (a long one was cut off); the formula goes below it.
+LOSS_TITLES = {"bce-saturating": "Saturating (minimax)", "bce-non-saturating": "Non-saturating",
+               "lsgan": "Least squares (LSGAN)", "wgan-gp": "Wasserstein + GP"}
+LOSS_FORMULAS = {"bce-saturating": "G minimises log(1 − D(G(z)))", "bce-non-saturating": "G minimises −log D(G(z))",
+                 "lsgan": "G minimises (D(G(z)) − 1)²", "wgan-gp": "G minimises −D(G(z)); D's gradient norm kept near 1"}
 
 
 def gan2d_settings(seed: int) -> Gan2dConfig:
@@ -44,6 +46,7 @@ def gan2d_settings(seed: int) -> Gan2dConfig:
     target = st.selectbox("Target distribution", TARGETS, format_func=TARGET_TITLES.get, key="gan2d_target")
     loss = st.selectbox("Loss", GAN2D_OBJECTIVES, index=GAN2D_OBJECTIVES.index(defaults.loss),
                         format_func=LOSS_TITLES.get, key="gan2d_loss")
+    st.caption(LOSS_FORMULAS[loss])
     values = {}
     for who, label in (("g", "Generator"), ("d", "Discriminator")):
         with st.expander(label, expanded=False):
