@@ -34,6 +34,7 @@ PAGES = {
         st.Page("pages/team_predictor.py", title="Match predictor", icon=":material/emoji_events:"),
     ],
     "Concepts": [st.Page("pages/concept_transposed_conv.py", title="Transposed convolution", icon=":material/calculate:"), st.Page("pages/concept_gaussian_generator.py", title="Gaussian generator", icon=":material/bar_chart:"), st.Page("pages/concept_gan2d.py", title="2-D GAN, live", icon=":material/my_location:")],
+    "Translation": [st.Page("pages/translation_cyclegan.py", title="CycleGAN", icon=":material/swap_horiz:")],
 }
 
 groups = {group: pages for group, pages in PAGES.items() if pages}

@@ -1,0 +1,83 @@
+"""CycleGAN: unpaired translation between two domains, its numbers, the ablations and the steganography probe."""
+import streamlit as st
+
+from genviz import ui as backend
+from genviz.translation import analysis
+from genviz.translation import ui as tr
+from genviz.translation.pairs import PAIRS
+
+settings = backend.sidebar()
+st.title("CycleGAN: unpaired image-to-image translation")
+st.latex(r"\mathcal{L} = \mathcal{L}_{\text{LSGAN}}(G_{AB}, D_B) + \mathcal{L}_{\text{LSGAN}}(G_{BA}, D_A)"
+         r" + \lambda\big(\lVert G_{BA}(G_{AB}(a)) - a\rVert_1 + \lVert G_{AB}(G_{BA}(b)) - b\rVert_1\big)"
+         r" + \lambda_{id}\lambda\big(\lVert G_{AB}(b) - b\rVert_1 + \lVert G_{BA}(a) - a\rVert_1\big)")
+entries = tr.cyclegan_entries()
+if not entries:
+    st.info("No CycleGAN checkpoint yet: rebuild the shipped ones with `python -m genviz pretrain --only cyclegan`, "
+            "or train one on the Train page (model: CycleGAN).", icon=":material/info:")
+    st.stop()
+ckpt = backend.choose_checkpoint("Model (domain pair)", "cg_model", settings, entries, prefer="cyclegan-mnist-digits")
+if ckpt is None:
+    st.stop()
+pair = PAIRS[ckpt.config.pair]
+st.caption(f"**{pair.title}** — {pair.lesson} A = {pair.a.title}, B = {pair.b.title}, {pair.size}×{pair.size} px; "
+           f"λ = {ckpt.config.cycle_lambda:g}, λ_id = {ckpt.config.identity_weight:g}·λ; trained "
+           f"{ckpt.meta.get('train_steps', '?')} steps.")
+left, right = st.columns([3, 1])
+with right:
+    n = st.slider("Test images", 4, 16, 8, key="cg_n")
+    seed = st.number_input("Image seed", 0, 10_000, settings.seed, key="cg_seed",
+                           help="Which held-out images are shown; the same seed always shows the same ones.")
+with left:
+    for direction, caption in (("ab", "A → B → A: rows a, G_AB(a), G_BA(G_AB(a))"),
+                               ("ba", "B → A → B: rows b, G_BA(b), G_AB(G_BA(b))")):
+        image = backend.show_error(lambda d=direction: tr.round_trip_grid(ckpt, n, int(seed), d))
+        if image is not None:
+            st.image(image, caption=caption, width="stretch")
+
+st.subheader("Numbers per direction (held-out images, recorded when the model was saved)")
+st.caption("Label preservation: a classifier trained on the target domain names the source's digit. Domain score: "
+           "its mean confidence. Fréchet distance: translations vs real target images in its features. PSNR: "
+           "against the true map, where the pair knows it. Purity: share of each class's translations on its most "
+           "common target class.")
+rows = analysis.number_table(ckpt.metrics)
+if rows:
+    st.dataframe(rows, hide_index=True, width="stretch", key="cg_numbers")
+else:
+    st.caption("This checkpoint has no recorded numbers: `python -m genviz evaluate FILE` computes them.")
+
+st.subheader("Ablations side by side")
+same_pair = [c for c in entries if c.dataset == ckpt.dataset and c.path != ckpt.path]
+if not same_pair:
+    st.caption("No other model of this pair is shipped (the λ = 0 ablation ships for mnist-digits).")
+else:
+    other = backend.choose_checkpoint("Compare with", "cg_other", settings, same_pair,
+                                      prefer="cyclegan-mnist-digits-no-cycle")
+    if other is not None:
+        cols = st.columns(2)
+        for col, model in zip(cols, (ckpt, other)):
+            with col:
+                st.markdown(f"**{model.name}** (λ = {model.config.cycle_lambda:g}, "
+                            f"λ_id = {model.config.identity_weight:g}·λ)")
+                image = backend.show_error(lambda m=model: tr.round_trip_grid(m, n, int(seed), "ab"))
+                if image is not None:
+                    st.image(image, caption="A → B → A", width="stretch")
+                st.dataframe(analysis.number_table(model.metrics), hide_index=True, width="stretch",
+                             key=f"cg_numbers_{col is cols[0]}")
+        st.caption("Without the cycle loss (λ = 0) nothing ties G_AB(a) to a: translations may look like the "
+                   "target domain and still lose the digit — compare the label preservation.")
+
+st.subheader("The steganography probe")
+st.caption("Chu et al. (2017): a CycleGAN can hide its input in faint patterns of the translation and read it "
+           "back. Adding N(0, (2/255)²) noise to G(x) barely changes the picture; if the reconstruction then gets "
+           "much worse, the low cycle error came from the hidden signal, not from a faithful translation.")
+direction = st.segmented_control("Direction", ["ab", "ba"], default="ab", key="cg_stego_dir",
+                                 format_func=lambda d: "A → B → A" if d == "ab" else "B → A → B") or "ab"
+probe = backend.show_error(lambda: tr.stego(ckpt, n, int(seed), direction))
+if probe is not None:
+    clean, noisy, image = probe
+    a, b = st.columns(2)
+    a.metric("cycle L1", f"{clean:.4f}")
+    b.metric("cycle L1 with noise on G(x)", f"{noisy:.4f}", delta=f"{noisy - clean:+.4f}", delta_color="inverse")
+    st.image(image, caption="Rows: x, G(x), F(G(x)), F(G(x) + noise), 5 × |difference of the reconstructions|",
+             width="stretch")
