@@ -47,3 +47,33 @@ def test_page_without_checkpoints_says_how_to_build_them(monkeypatch):
     at = AppTest.from_file(str(ROOT / "pages" / "translation_cyclegan.py"), default_timeout=60).run()
     assert not at.exception
     assert any("pretrain --only cyclegan" in i.value for i in at.info)
+
+
+@pytest.mark.realdata
+def test_train_page_trains_a_cyclegan_with_previews_and_saves_it(shared_data, monkeypatch):
+    import time
+
+    monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_kind").set_value("cyclegan").run()
+    at.selectbox(key="train_cyclegan_pair").set_value("mnist-thick")
+    at.slider(key="train_cyclegan_cycle_lambda").set_value(5.0)  # the λ and λ_id sliders
+    at.slider(key="train_cyclegan_identity_weight").set_value(0.0)
+    at.slider(key="train_cyclegan_g_width").set_value(4)
+    at.slider(key="train_cyclegan_res_blocks").set_value(1)
+    at.slider(key="train_cyclegan_d_width").set_value(4)
+    at.button(key="train_start").click().run()
+    deadline = time.time() + 120
+    while time.time() < deadline and not at.error:
+        time.sleep(1)
+        at.run()
+        if len(at.get("image")) and any(b.label == "Stop" for b in at.button):
+            break
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("image")) == 1  # the A→B→A / B→A→B preview
+    at.button(key="train_stop").click().run()
+    next(b for b in at.get("form_submit_button") if b.label == "Save").click().run()
+    assert at.success, [e.value for e in at.error]
+    saved = checkpoints.load(next(checkpoints.user_dir().glob("cyclegan-*.safetensors")))
+    assert saved.config.cycle_lambda == 5.0 and saved.config.identity_weight == 0.0 and saved.dataset == "mnist-thick"
