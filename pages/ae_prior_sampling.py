@@ -28,19 +28,22 @@ models = {name: c for name, c in (("vanilla AE", ae), ("VAE", vae), ("AAE", aae)
 if models:
     imgs = ae_backend.page_dataset(settings, "Scoring the samples")
     n = st.select_slider("Samples to score", [100, 250, 500, 1000, 2000], 1000, key="ps_n")
-    has_scorer = imgs is not None
-    try:
-        if has_scorer:
-            ae_backend.scorer(imgs.name, settings.device)
-    except GenvizError as err:
-        has_scorer = False
-        st.info(f"{err} The samples are shown without scores.")
-    results = {}
-    for name, ckpt in models.items():
-        if has_scorer:
-            results[name] = backend.show_error(lambda c=ckpt: ae_backend.prior_scores(c, imgs, settings.device, n, settings.seed))
-        else:
-            results[name] = backend.show_error(lambda c=ckpt: (ae_backend.prior_samples(c, settings.device, 64, settings.seed), None))
+    # The first visit on MNIST samples and scores for ~5 s: say what is being computed meanwhile.
+    with st.spinner(f"Sampling {n:,} images from each model's prior and scoring them with the classifier "
+                    "(a few seconds the first time, about 5 s on MNIST; instant afterwards)…", show_time=True):
+        has_scorer = imgs is not None
+        try:
+            if has_scorer:
+                ae_backend.scorer(imgs.name, settings.device)
+        except GenvizError as err:
+            has_scorer = False
+            st.info(f"{err} The samples are shown without scores.")
+        results = {}
+        for name, ckpt in models.items():
+            if has_scorer:
+                results[name] = backend.show_error(lambda c=ckpt: ae_backend.prior_scores(c, imgs, settings.device, n, settings.seed))
+            else:
+                results[name] = backend.show_error(lambda c=ckpt: (ae_backend.prior_samples(c, settings.device, 64, settings.seed), None))
     grid_cols = st.columns(len(models))
     for col, (name, res) in zip(grid_cols, results.items()):
         if res is None:
@@ -59,7 +62,8 @@ if models:
             col.caption(f"Classes predicted for ≥ 1 % of samples: {scores.classes_covered} / {len(imgs.classes)}")
     scored = {k: v[1] for k, v in results.items() if v is not None and v[1] is not None}
     if scored:
-        real = ae_backend.real_scores(imgs.name, settings.device, n, settings.seed, imgs)
+        with st.spinner(f"Scoring {n:,} real images for reference…", show_time=True):
+            real = ae_backend.real_scores(imgs.name, settings.device, n, settings.seed, imgs)
         st.latex(r"\text{confidence} = \frac{1}{N}\sum_i \max_k p(k \mid x_i)")
         st.latex(r"d_F = \lVert \mu_s - \mu_r \rVert^2 + \operatorname{Tr}\big(\Sigma_s + \Sigma_r - 2(\Sigma_s\Sigma_r)^{1/2}\big)")
         st.caption(f"For reference, {n:,} real training images score confidence {real.confidence:.3f} and Fréchet "

@@ -575,6 +575,14 @@ def show_scores(scores: embedding_metrics.MapScores, space: embedding_metrics.Sp
                f"towards N(0, I), radius √d = {space.dims ** 0.5:.1f}). Map and scores took {seconds:.1f} s.")
 
 
+def time_left(fraction: float, elapsed: float) -> str:
+    """"· about 12 s left", extrapolated from the share done so far; empty until there is enough to go on."""
+    if fraction < 0.05 or elapsed < 1 or fraction >= 1:
+        return ""
+    left = elapsed * (1 - fraction) / fraction
+    return f" · about {left:.0f} s left" if left >= 1 else " · almost done"
+
+
 def progress_panel(slot: str) -> None:
     """A progress bar redrawn every half second while the slot's job runs; a rerun when it ends."""
     state = job_state(slot)
@@ -586,7 +594,7 @@ def progress_panel(slot: str) -> None:
         if now is None:
             return
         if now.running:
-            st.progress(now.fraction, text=f"{now.message} · {now.elapsed:.0f} s")
+            st.progress(now.fraction, text=f"{now.message} · {now.elapsed:.0f} s{time_left(now.fraction, now.elapsed)}")
         elif running:
             st.rerun()  # the job ended: redraw the page with the new map and drop the timer
     panel()
