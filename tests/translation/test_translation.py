@@ -65,11 +65,11 @@ def test_learning_rate_is_flat_then_decays_linearly_to_zero():
 def test_training_lowers_the_cycle_error(digits):
     data = tiny_pair(digits)
     run = new_run("cyclegan", data, {"pair": "mnist-thick", **TINY, "pool_size": 10},
-                  TrainParams(epochs=100, batch_size=16, lr=2e-3, max_steps=40, log_every=10, eval_every_epoch=False))
+                  TrainParams(epochs=100, batch_size=8, lr=2e-3, max_steps=16, log_every=4, eval_every_epoch=False))
     records = list(run.fit())
     first, last = records[0].metrics, records[-1].metrics
     assert last["cycle_l1_ab"] < first["cycle_l1_ab"] and last["cycle_l1_ba"] < first["cycle_l1_ba"]
-    assert records[-1].metrics["lr_factor"] < 0.3  # the second half decays (mean of the last 10 steps)
+    assert records[-1].metrics["lr_factor"] < 0.4  # the second half decays (mean of the last 4 steps)
     preview = run.recipe.preview(run.model, (data.x_test[:8], data.y_test[:8]), torch.Generator())
     assert preview.shape == (48, 1, 16, 16)
 
