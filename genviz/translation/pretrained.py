@@ -66,14 +66,14 @@ def entries(spec_cls) -> list:
                         custom=build_scorer)
                for d, train in (("mnist", {"epochs": 1}), ("digits", {"epochs": 30}), ("mnist-thick", {"epochs": 1}))]
     # 600 steps of 32 (the 2–5 minutes on 2 cores); the budget caps a run on a busy machine.
-    steps = {"max_steps": 600, "budget_s": 420}
+    steps = {"max_steps": 600, "budget_s": 300}
     pairs = [
         spec_cls("cyclegan-mnist-thick", "cyclegan", "mnist-thick", {"pair": "mnist-thick", "g_width": 8}, steps,
                  custom=build_cyclegan),
         spec_cls("cyclegan-mnist-digits", "cyclegan", "mnist-digits", {"pair": "mnist-digits", "g_width": 8}, steps,
                  custom=build_cyclegan),
         spec_cls("cyclegan-mnist-digits-no-cycle", "cyclegan", "mnist-digits",
-                 {"pair": "mnist-digits", "g_width": 8, "cycle_lambda": 0.0}, {**steps, "budget_s": 300},
+                 {"pair": "mnist-digits", "g_width": 8, "cycle_lambda": 0.0}, {**steps, "budget_s": 180},
                  custom=build_cyclegan),
     ]
     return scorers + pairs
