@@ -30,6 +30,7 @@ MAX_CLASSES = 100
 # Pixel values in all (N·C·H·W): the float32 dataset stays ≤ 256 MB per session. MNIST's 70,000
 # 28×28 images are 55 million; a compressed .npz could otherwise unpack to gigabytes.
 MAX_VALUES = 64_000_000
+MAX_LABEL_BYTES = 400  # a label name of up to 100 characters (numpy stores 4 bytes a character)
 MAX_PNG_BYTES = 1024 * 1024  # one ≤ 64×64 PNG is a few kB; more is not an image of ours
 TEST_SHARE = 0.2  # held-out share of the images (at least one, at most 10,000)
 PREFIX = "upload-"
@@ -100,6 +101,9 @@ def _read_npz(file_name: str, payload: bytes, archive: zipfile.ZipFile) -> tuple
     y_dtype = None
     if "y" in members:
         y_shape, y_dtype = _npy_header(archive, members["y"])
+        if y_dtype.kind in "iuU" and y_dtype.itemsize > MAX_LABEL_BYTES:  # '<U1000000' would need gigabytes
+            raise DataFormatError(f"The labels y are {_dtype_name(y_dtype)}; names may have at most "
+                                  f"{MAX_LABEL_BYTES // 4} characters.")
         if y_dtype.hasobject or len(y_shape) != 1 or y_shape[0] != x_shape[0]:
             raise DataFormatError(f"The labels y must be one number or name per image (shape ({x_shape[0]},)); "
                                   f"got shape {tuple(y_shape)} of {_dtype_name(y_dtype)}.")
@@ -128,7 +132,7 @@ def _check_image_header(shape: tuple[int, ...], dtype: np.dtype) -> None:
     if dtype.hasobject:
         raise DataFormatError("x holds Python objects (a pickled array); genviz loads only plain numeric arrays: "
                               "save x as uint8 or float.")
-    if dtype != np.uint8 and dtype.kind != "f":
+    if dtype != np.uint8 and (dtype.kind != "f" or dtype.itemsize > 8):
         raise DataFormatError(f"x has dtype {dtype}; images must be uint8 (0–255) or float (0–1).")
     if len(shape) not in (3, 4):
         raise DataFormatError(f"x has shape {shape}; images must be N×H×W (grey) or N×C×H×W with C = 1 or 3.")

@@ -111,6 +111,9 @@ def refusal(file_name: str, payload: bytes) -> str:
     ("labels.npz", npz_bytes(x=np.zeros((4, 8, 8), np.uint8), y=np.zeros(3, np.int64)), "one number or name per image"),
     ("flabels.npz", npz_bytes(x=np.zeros((4, 8, 8), np.uint8), y=np.zeros(4)), "use integers or names"),
     ("many.npz", npz_bytes(x=np.zeros((200, 8, 8), np.uint8), y=np.arange(200)), "at most 100 classes"),
+    ("longnames.npz", npz_bytes(x=np.zeros((2, 8, 8), np.uint8), y=np.array(["a" * 101, "b"])), "at most 100 characters"),
+    ("quad.npz", npz_bytes(x=np.zeros((2, 8, 8), np.longdouble)), "uint8 (0–255) or float"),
+    ("complex.npz", npz_bytes(x=np.zeros((2, 8, 8), np.complex64)), "uint8 (0–255) or float"),
 ])
 def test_bad_npz_files_are_one_sentence(file_name, payload, expected):
     assert expected in refusal(file_name, payload)
