@@ -51,6 +51,11 @@ for slot, (title, kind) in SLOTS.items():
 
 # The last good map of each side (a failed or running request keeps the previous one on screen).
 shown = {slot: st.session_state.get(f"cmp_last_{slot}") for slot in SLOTS}
+for slot in SLOTS:  # a UMAP side still compiling shows the PCA map of its points meanwhile
+    stand_in = emb.stand_in(f"cmp_{slot}") if shown[slot] is None else None
+    if stand_in is not None:
+        shown[slot] = stand_in[0]
+        columns[slot].info(emb.stand_in_note())
 results = {slot: emb.map_store().get(spec) for slot, spec in shown.items() if spec is not None}
 ready = [slot for slot in SLOTS if results.get(slot) is not None and shown[slot].points.dataset == imgs.name]
 if not ready:

@@ -47,6 +47,9 @@ with main:
         emb.progress_panel("explorer")
         if result is not None:
             st.caption("Showing the previous map until the new one is ready.")
+        elif (stand_in := emb.stand_in("explorer")) is not None:
+            shown, result = stand_in
+            st.info(emb.stand_in_note())
     if result is None:
         if state is None or not state.running:
             st.info("Choose the points and a method on the left.")

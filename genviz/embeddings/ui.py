@@ -8,8 +8,10 @@ with visible progress, a shared store of finished maps, and the UMAP warm-up.
   `LRUStore` shared by all sessions (`st.cache_resource`), keyed by the same values plus method and
   parameters. Going back to a map, or a rerun that only changes colouring or a selection, recomputes nothing.
 - umap-learn compiles its numba code on the first fit of every process (≈37 s). A background
-  thread warms it up once per server process, from the first page that calls `umap_warmup()`;
-  a UMAP request that arrives earlier waits for it and says so.
+  thread warms it up once per server process, from the first page that calls `umap_warmup()`.
+  A UMAP request that arrives earlier first makes the PCA map of the same points (a second) and
+  files it as a stand-in (`stand_in`): the page draws it, says why, and swaps in the UMAP map when
+  the compile and the fit are done, so nobody looks at an empty page while numba compiles.
 """
 from __future__ import annotations
 
@@ -244,30 +246,60 @@ def map_job(spec: MapSpec, pts: Points, store: LRUStore, warmup: UmapWarmup | No
     Stop ends a t-SNE between iterations; other engines finish and are discarded.
     """
 
+    def compute(target: MapSpec, stop: threading.Event, share: float = 1.0):
+        """Project and score `target`'s points and file the map in `store` (progress scaled by `share`)."""
+        start = time.perf_counter()  # the map's own time, not the wait for UMAP's compile
+        # Projection takes 90% of the bar, scoring the rest.
+        proj = projections.project(pts.codes, target.method, seed=target.points.seed, stop=stop,
+                                   progress=lambda f, m: job.report(MapProgress(share * 0.9 * f, m)),
+                                   **target.param_dict)
+        if stop.is_set():
+            return
+        yield MapProgress(share * 0.92, "scoring the map: kNN accuracy and trustworthiness")
+        scores = embedding_metrics.score_map(pts.codes, proj.pair(0, 1), pts.labels, seed=target.points.seed)
+        space = store.get(("space", target.points))
+        if space is None:
+            yield MapProgress(share * 0.97, "kNN accuracy in the full code space")
+            space = embedding_metrics.score_space(pts.codes, pts.labels, seed=target.points.seed)
+            store.put(("space", target.points), space)
+        store.put(target, MapResult(proj, scores, space, time.perf_counter() - start))
+
     def run(stop: threading.Event):
         if spec.method == "umap":
+            if warmup is not None and not warmup.done and store.get(stand_in_spec(spec)) is None:
+                yield from compute(stand_in_spec(spec), stop, share=0.05)  # a map to look at meanwhile
             yield from _wait_for_umap(warmup, stop)
             if stop.is_set():
                 return
-        start = time.perf_counter()  # the map's own time, not the wait for UMAP's compile
-        # Projection takes 90% of the bar, scoring the rest.
-        proj = projections.project(pts.codes, spec.method, seed=spec.points.seed, stop=stop,
-                                   progress=lambda f, m: job.report(MapProgress(0.9 * f, m)), **spec.param_dict)
-        if stop.is_set():
-            return
-        yield MapProgress(0.92, "scoring the map: kNN accuracy and trustworthiness")
-        scores = embedding_metrics.score_map(pts.codes, proj.pair(0, 1), pts.labels, seed=spec.points.seed)
-        space = store.get(("space", spec.points))
-        if space is None:
-            yield MapProgress(0.97, "kNN accuracy in the full code space")
-            space = embedding_metrics.score_space(pts.codes, pts.labels, seed=spec.points.seed)
-            store.put(("space", spec.points), space)
-        store.put(spec, MapResult(proj, scores, space, time.perf_counter() - start))
+        yield from compute(spec, stop)
         yield MapProgress(1.0, "done")
 
     # threads=None: the engines (openTSNE, UMAP, scikit-learn) choose their own threads, as before.
     job = BackgroundJob(run, name="map", keep_history=1, threads=None, stop_wait_s=0)
     return job
+
+
+STAND_IN_NOTE = ("UMAP compiles its numba code once per server process (about {seconds:.0f} s on 2 idle cores). "
+                 "Meanwhile this is the **PCA** map of the same points; the UMAP map replaces it when it is ready.")
+
+
+def stand_in_spec(spec: MapSpec) -> MapSpec:
+    """The PCA map of `spec`'s points, drawn while UMAP compiles."""
+    return make_spec(spec.points, "pca", {})
+
+
+def stand_in(slot: str) -> tuple[MapSpec, MapResult] | None:
+    """(PCA spec, its map) while the slot's UMAP job waits for the compile and the stand-in is ready."""
+    run: MapRun | None = st.session_state.get(f"embed_job:{slot}")
+    if run is None or run.spec.method != "umap" or not map_state(run.job.snapshot()).running:
+        return None
+    pca = stand_in_spec(run.spec)
+    result = map_store().get(pca)
+    return None if result is None else (pca, result)
+
+
+def stand_in_note() -> str:
+    return STAND_IN_NOTE.format(seconds=UMAP_COMPILE_SECONDS)
 
 
 def _wait_for_umap(warmup: UmapWarmup | None, stop: threading.Event):
@@ -587,6 +619,7 @@ def progress_panel(slot: str) -> None:
     """A progress bar redrawn every half second while the slot's job runs; a rerun when it ends."""
     state = job_state(slot)
     running = state is not None and state.running
+    had_stand_in = stand_in(slot) is not None
 
     @st.fragment(run_every=0.5 if running else None)
     def panel() -> None:
@@ -594,6 +627,8 @@ def progress_panel(slot: str) -> None:
         if now is None:
             return
         if now.running:
+            if not had_stand_in and stand_in(slot) is not None:
+                st.rerun()  # the PCA stand-in is ready: draw it while UMAP compiles
             st.progress(now.fraction, text=f"{now.message} · {now.elapsed:.0f} s{time_left(now.fraction, now.elapsed)}")
         elif running:
             st.rerun()  # the job ended: redraw the page with the new map and drop the timer

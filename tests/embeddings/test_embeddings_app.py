@@ -186,11 +186,13 @@ def test_compactness_verdict_follows_the_numbers():
 
 
 def test_map_job_waits_for_the_umap_warm_up_and_says_so():
+    """...and files the PCA map of the same points first, which the pages draw meanwhile."""
     from genviz.embeddings import ui as emb
 
     class SlowWarmup:
         started = time.time()
         elapsed = 12.0
+        done = False
 
         def wait(self, timeout: float) -> bool:
             time.sleep(timeout)
@@ -199,11 +201,16 @@ def test_map_job_waits_for_the_umap_warm_up_and_says_so():
     x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
     pts = emb.Points(x, np.arange(60) % 3, np.arange(60))
     spec = emb.make_spec(emb.PointSet(emb.Source(), "digits", "test", 60, 0), "umap", {"n_neighbors": 10})
-    job = emb.map_job(spec, pts, LRUStore(), SlowWarmup()).start()
-    time.sleep(0.6)
-    state = emb.map_state(job.snapshot())
+    store = LRUStore()
+    job = emb.map_job(spec, pts, store, SlowWarmup()).start()
+    deadline = time.time() + 20  # the stand-in comes first (importing scikit-learn's PCA: a second or two)
+    while "compiles" not in (state := emb.map_state(job.snapshot())).message and time.time() < deadline:
+        time.sleep(0.2)
     assert state.running and "compiles its numba code" in state.message and "12 s so far" in state.message
     assert 0 < state.fraction < 0.6
+    stand_in = store.get(emb.stand_in_spec(spec))
+    assert stand_in is not None and stand_in.projection.method == "pca" and store.get(spec) is None
+    assert stand_in.projection.coords.shape[0] == 60 and 0 <= stand_in.scores.knn1 <= 1
     job.stop()
     state = emb.map_state(job.join(5))
     assert state.status == "failed" and state.error == "Stopped."
