@@ -83,7 +83,7 @@ def read_upload(file_name: str, payload: bytes) -> UploadedImages:
     name = f"{PREFIX}{_slug(file_name)}-{digest}"
     data = _split(name, x, y, classes)
     n, c, h, w = x.shape
-    title = f"Your images: {file_name} ({n:,} × {h}×{w}{' colour' if c == 3 else ''})"
+    title = f"{file_name} (yours, {n:,} × {h}×{w}{' colour' if c == 3 else ''})"  # the file first: boxes are narrow
     return UploadedImages(data, title, file_name)
 
 

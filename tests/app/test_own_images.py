@@ -38,7 +38,7 @@ def test_an_uploaded_npz_becomes_the_selected_dataset_and_a_bad_file_changes_not
     upload(at, "shapes.npz", shapes_npz())
     box = at.selectbox(key="gv_dataset")
     assert box.value.startswith("upload-shapes-") and at.query_params["dataset"] == box.value
-    assert "Your images: shapes.npz (60 × 12×12)" in box.options
+    assert "shapes.npz (yours, 60 × 12×12)" in box.options
     assert at.success and "shapes.npz" in at.success[0].value
 
     upload(at, "x.npz", shapes_npz(side=80))
@@ -131,7 +131,7 @@ def test_every_page_works_on_an_uploaded_dataset_with_models_trained_on_it():
         assert not at.exception, (page, [e.message for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
         assert not any("upload-shapes-" in m.value for m in [*at.info, *at.warning]), \
-            (page, "say 'Your images: …', not the internal dataset name")
+            (page, "say 'shapes.npz (yours, …)', not the internal dataset name")
 
 
 def test_a_session_keeps_its_three_latest_uploads_and_the_one_in_use():
@@ -139,7 +139,7 @@ def test_a_session_keeps_its_three_latest_uploads_and_the_one_in_use():
     for side in (8, 9, 10, 11):
         upload(at, f"s{side}.npz", shapes_npz(n=10, side=side))
     options = at.selectbox(key="gv_dataset").options
-    assert [o.split(":")[1].split("(")[0].strip() for o in options if o.startswith("Your images")] == \
+    assert [o.split(" (yours")[0] for o in options if "(yours" in o] == \
         ["s9.npz", "s10.npz", "s11.npz"]
     assert "s11" in at.selectbox(key="gv_dataset").value
     s9 = next(n for n in at.session_state["gv_uploads"] if n.startswith("upload-s9-"))

@@ -58,7 +58,7 @@ def test_a_uint8_npz_with_labels_becomes_a_dataset_with_a_fixed_split():
     assert sorted(map(bytes, merged.numpy())) == sorted(map(bytes, x.reshape(50, -1))), "every image, unchanged"
     again = uploads.read_upload("My Shapes.npz", npz_bytes(x=x, y=y)).data
     assert again.name == d.name and torch.equal(again.x_test, d.x_test), "same file, same name and split"
-    assert "50 × 20×20" in up.title
+    assert up.title == "My Shapes.npz (yours, 50 × 20×20)"
 
 
 def test_float_nchw_and_nhwc_npz_without_labels():
