@@ -64,9 +64,11 @@ class TeamTrainSettings:
 # reruns it and records the grid in the checkpoint); epochs, lr, batch and init scale are the earlier ones.
 # A CSV starts from the defaults.
 DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
-    "hots-tournament": dict(dim=64, l2=3e-5, epochs=100, lr=0.1, batch_size=2048, init_scale=1.0),
-    "hots-public": dict(dim=16, l2=3e-4, epochs=10, lr=0.05, batch_size=2048, init_scale=0.1),
-    "dota2": dict(dim=16, l2=6e-4, epochs=10, lr=0.05, batch_size=2048, init_scale=0.1),
+    "hots-tournament": dict(dim=64, l2=1e-5, ability_l2=1e-5, pairs_l2=1e-5, epochs=100, lr=0.1, batch_size=2048,
+                            init_scale=1.0),
+    "hots-public": dict(dim=16, l2=3e-4, ability_l2=1e-3, pairs_l2=1e-3, epochs=10, lr=0.05, batch_size=2048,
+                        init_scale=0.1),
+    "dota2": dict(dim=8, l2=1e-3, ability_l2=1e-5, pairs_l2=1e-3, epochs=10, lr=0.05, batch_size=2048, init_scale=0.1),
 }
 
 
