@@ -517,7 +517,7 @@ def choose_source(prefix: str, settings: backend.Settings, imgs: data.ImageData,
 
 def choose_method(prefix: str, *, default: str = "tsne", n_points: int | None = None) -> tuple[str, dict[str, Any]]:
     """Method and its parameters as keyed widgets mirrored in the URL (`?<prefix>_method=` …). With
-    `n_points`, a t-SNE perplexity too large for that many points is lowered to the largest allowed."""
+    `n_points`, the default t-SNE perplexity, when too large for that many points, is lowered to the largest allowed."""
     methods = list(projections.METHODS)
     url_default(f"{prefix}_method", f"{prefix}_method", default, methods)
     method = st.radio("Method", methods, key=f"{prefix}_method", horizontal=True, format_func=projections.METHODS.get)
@@ -534,8 +534,8 @@ def choose_method(prefix: str, *, default: str = "tsne", n_points: int | None = 
         url_default(f"{prefix}_{name}", f"{prefix}_{param}", default)
     if method == "tsne":
         c1, c2 = st.columns(2)
-        cap = _largest_perplexity(n_points)
-        if cap is not None and st.session_state[f"{prefix}_perplexity"] > cap:  # a small (uploaded) dataset
+        cap = _largest_perplexity(n_points)  # a small (uploaded) dataset lowers the default, not a user's choice
+        if cap is not None and st.session_state[f"{prefix}_perplexity"] == float(d["perplexity"]) > cap:
             st.session_state[f"{prefix}_perplexity"] = cap
         params["perplexity"] = c1.slider("Perplexity", 2.0, 100.0, step=1.0, key=f"{prefix}_perplexity",
                                          help="About how many neighbours each point attends to; must stay below "

@@ -147,3 +147,11 @@ def test_a_session_keeps_its_three_latest_uploads_and_the_one_in_use():
     upload(at, "s12.npz", shapes_npz(n=10, side=12))
     assert sorted(n.split("-")[1] for n in at.session_state["gv_uploads"]) == ["s11", "s12", "s9"], \
         "the dataset in use when a new file came (s9) is kept; the oldest other one (s10) goes"
+
+
+def test_a_small_upload_can_be_embedded_the_default_perplexity_fits_its_points():
+    at = upload(app(), "shapes.npz", shapes_npz(n=150))  # 30 held-out images
+    at.switch_page("pages/embed_explorer.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.slider(key="emb_perplexity").value == 9.0, "below (30 − 1) / 3, so t-SNE can run"
+    assert any("all 30 images" in c.value for c in at.caption), "a small split takes all its points"
