@@ -148,7 +148,9 @@ def test_train_page_save_refuses_shipped_names_asks_before_overwriting_and_survi
     assert not at.exception and at.error and "no space left" in at.error[0].value
     assert not (folder / "my-ae.safetensors").exists() and not list(folder.glob(".*.tmp"))
     _save(at, "my-ae")  # the trained model was kept: saving works once there is room
-    assert at.success and "my-ae.safetensors" in at.success[0].value and not at.get("download_button")
+    assert at.success and "my-ae.safetensors" in at.success[0].value
+    assert [b.proto.label for b in at.get("download_button")] == ["Download my-ae.safetensors"], \
+        "the fallback download is gone; the saved file is offered instead"
     first = (folder / "my-ae.safetensors").stat().st_mtime_ns
     _save(at, "my-ae")
     assert not at.success and at.warning and "already exists" in at.warning[0].value
