@@ -159,7 +159,8 @@ PRETRAINED.append(PretrainSpec("gan-ideas-mnist", "biggan", "mnist", train={"bud
 def _stylegan_entries() -> list[PretrainSpec]:
     """StyleGAN's ideas (issue 16): the shipped stylegan-mnist (≈ 10 min on one core) and stylegan-digits (≈ 2 min),
     and the mapping-depth runs L ∈ {0, 4, 8} at a shorter equal budget (checkpoints/stylegan-depth-mnist.json)."""
-    style = {"latent_dim": 64, "g_width": 16, "d_width": 32, "mapping_depth": 8, "g_lr_mul": 10.0, "ema": 0.995}
+    style = {"latent_dim": 64, "g_width": 16, "d_width": 32, "mapping_depth": 8, "g_lr_mul": 10.0, "ema": 0.995,
+             "style_block": "adain"}  # modconv saturated G's sigmoid to black within 60 steps here
     mnist = {"max_steps": 2500, "epochs": 100, "batch_size": 32, "lr": 2e-4, "log_every": 25}
     digits = {"max_steps": 1000, "epochs": 1000, "batch_size": 64, "lr": 5e-4, "log_every": 25}
     return [

@@ -88,7 +88,7 @@ class GANConfig:
     mapping_depth: int = bounded(8, 0, 8, "Mapping network depth L")  # StyleGAN: 8; 0 gives w = pixelnorm(z)
     mapping_lr_mul: float = bounded(0.01, 0.001, 1.0, "Mapping learning-rate multiplier")
     style_mixing: float = bounded(0.9, 0.0, 1.0, "Style-mixing probability")
-    style_block: str = "modconv"  # "modconv" (StyleGAN2) | "adain" (StyleGAN)
+    style_block: str = "adain"  # "adain" (StyleGAN) | "modconv" (StyleGAN2; its activations grow here, see BENCHMARKS)
     # G's learning rate = lr × g_lr_mul. The style generator stores every weight at unit scale (equalised lr), so
     # an Adam step moves it by lr relative to its size: it needs StyleGAN's larger rate (≈ 2e-3) while D keeps lr.
     g_lr_mul: float = bounded(1.0, 0.1, 100.0, "Generator learning-rate multiplier")

@@ -369,9 +369,10 @@ _STYLE = (
               help="The mapping layers learn at lr × this (StyleGAN: 0.01), through equalised learning rate."),
     ParamSpec("style_mixing", "Style-mixing probability p", "float", 0.9,
               help="Share of training samples that switch to a second w at a random layer (StyleGAN: 0.9)."),
-    ParamSpec("style_block", "How a layer reads its style", "choice", "modconv", options=STYLE_BLOCKS,
-              help="modconv: modulated / demodulated convolution (StyleGAN2); adain: instance norm, then a "
-                   "per-channel scale and bias from w (StyleGAN)."),
+    ParamSpec("style_block", "How a layer reads its style", "choice", "adain", options=STYLE_BLOCKS,
+              help="adain: instance norm, then a per-channel scale and bias from w (StyleGAN); modconv: "
+                   "modulated / demodulated convolution (StyleGAN2) — at this scale its activations grow layer "
+                   "by layer and G's sigmoid saturates to black images within ~60 steps (see BENCHMARKS.md)."),
     ParamSpec("g_lr_mul", "G learning rate × (equalised lr)", "log", 10.0,
               help="G stores its weights at unit scale (equalised lr), so it needs StyleGAN's larger step: "
                    "G's lr = lr × this, D keeps lr."),
