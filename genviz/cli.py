@@ -16,9 +16,9 @@ from typing import Any, Callable
 import torch
 
 from genviz import pretrained
-from genviz.core import atomic, checkpoints, data, device, exports, paths, registry
+from genviz.core import atomic, checkpoints, data, device, exports, paths, registry, uploads
 from genviz.core.config import PRECISIONS, check_range
-from genviz.core.errors import AlreadyExists, ConfigError, GenvizError
+from genviz.core.errors import AlreadyExists, ConfigError, DataFormatError, GenvizError
 from genviz.core.evaluation import evaluate_model
 from genviz.core.train import TrainParams, new_run, save_run
 from genviz.embeddings.cli import add_embed_command
@@ -54,10 +54,30 @@ def _parse_sets(spec, items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _image_data(dataset: str, dev: torch.device) -> data.ImageData:
+    """A built-in dataset by name, or your own images from a .npz / .zip file (as the app's uploader reads
+    them, so a model trained here is found again when the app gets the same file)."""
+    path = Path(dataset)
+    if path.suffix.lower() not in (".npz", ".zip"):
+        return data.load(dataset, dev)
+    if not path.is_file():
+        raise DataFormatError(f"--dataset {dataset}: no such file.")
+    if path.stat().st_size > uploads.MAX_BYTES:
+        raise DataFormatError(f"--dataset {dataset} is {path.stat().st_size / 2**20:.1f} MB; your own images are "
+                              f"limited to {uploads.MAX_BYTES // 2**20} MB.")
+    d = uploads.read_upload(path.name, path.read_bytes()).data
+    return data.ImageData(d.name, d.x_train.to(dev), d.y_train.to(dev), d.x_test.to(dev), d.y_test.to(dev), d.classes)
+
+
+def _dataset_label(dataset: str) -> str:
+    """A dataset's part of a default checkpoint name: its name, or a file's slug."""
+    return uploads.file_slug(dataset) if Path(dataset).suffix.lower() in (".npz", ".zip") else dataset
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     spec = registry.get(args.kind)
     try:  # an unwritable or taken --out is refused now, not after the training
-        out = checkpoints.check_save_target(checkpoints.resolve_out(args.out, f"{args.kind}-{args.dataset}"),
+        out = checkpoints.check_save_target(checkpoints.resolve_out(args.out, f"{args.kind}-{_dataset_label(args.dataset)}"),
                                             overwrite=args.force)
     except AlreadyExists as err:
         raise AlreadyExists(f"{err} Pass --force to replace it, or choose another --out.") from None
@@ -72,7 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             train_values[key] = getattr(args, key)
     params = TrainParams(**train_values)  # validated before anything is allocated
-    imgs = spec.load_data(values, dev) if spec.load_data is not None else data.load(args.dataset, dev)
+    imgs = spec.load_data(values, dev) if spec.load_data is not None else _image_data(args.dataset, dev)
     run = new_run(args.kind, imgs, values, params, dev)
     for rec in run.fit():
         test = " ".join(f"test_{k}={v:.4g}" for k, v in rec.test_metrics.items())
@@ -136,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model and save a checkpoint")
     p.add_argument("kind", help="model kind, e.g. ae, vae, dcgan (see genviz/core/registry.py)")
-    p.add_argument("--dataset", default="digits")
+    p.add_argument("--dataset", default="digits",
+                   help="digits, mnist, fashion-mnist, kmnist, cifar10, or your own images: a .npz (x, optional y) "
+                        "or a .zip of PNG class folders, read as the app's uploader reads them")
     p.add_argument("--epochs", type=float)
     p.add_argument("--batch-size", dest="batch_size", type=int)
     p.add_argument("--lr", type=float)

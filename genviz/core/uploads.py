@@ -80,7 +80,7 @@ def read_upload(file_name: str, payload: bytes) -> UploadedImages:
             reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
             raise DataFormatError(f"'{file_name}' could not be read ({reason}).") from None
     digest = hashlib.sha256(payload).hexdigest()[:8]
-    name = f"{PREFIX}{_slug(file_name)}-{digest}"
+    name = f"{PREFIX}{file_slug(file_name)}-{digest}"
     data = _split(name, x, y, classes)
     n, c, h, w = x.shape
     title = f"{file_name} (yours, {n:,} × {h}×{w}{' colour' if c == 3 else ''})"  # the file first: boxes are narrow
@@ -283,7 +283,8 @@ def _decode_png(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
 # ---- the dataset ----------------------------------------------------------------------------
 
 
-def _slug(file_name: str) -> str:
+def file_slug(file_name: str) -> str:
+    """A file name's stem as lower-case letters, digits and dashes (at most 24), for dataset ids and file names."""
     stem = PurePosixPath(file_name.replace("\\", "/")).stem.lower()
     return re.sub(r"[^a-z0-9]+", "-", stem).strip("-")[:24] or "images"
 

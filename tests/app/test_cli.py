@@ -206,3 +206,24 @@ def test_sample_writes_npy_and_png_for_any_generator(tmp_path, capsys):
     ):
         assert main(argv) == 2, argv
         assert message in capsys.readouterr().err, argv
+
+
+def test_train_on_your_own_images_from_a_file(tmp_path, capsys):
+    import numpy as np
+
+    from genviz.core import checkpoints, uploads
+
+    rng = np.random.default_rng(0)
+    npz = tmp_path / "My Shapes.npz"
+    np.savez(npz, x=rng.integers(0, 256, (40, 10, 10), dtype=np.uint8), y=np.arange(40) % 2)
+    assert main(["train", "ae", "--dataset", str(npz), "--max-steps", "2", "--latent", "4", "--out", str(tmp_path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    expected = uploads.read_upload(npz.name, npz.read_bytes()).data.name
+    assert result["dataset"] == expected and result["path"].endswith("ae-my-shapes.safetensors")
+    assert checkpoints.load(result["path"]).dataset == expected, "the app finds it when it gets the same file"
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"junk")
+    assert main(["train", "ae", "--dataset", str(bad), "--out", str(tmp_path / "x")]) != 0
+    assert "is not a .npz file" in capsys.readouterr().err
+    assert main(["train", "ae", "--dataset", str(tmp_path / "none.zip"), "--out", str(tmp_path / "y")]) != 0
+    assert "no such file" in capsys.readouterr().err
