@@ -1,7 +1,11 @@
 """genviz: the Streamlit entry point. It only configures the app and routes to pages/."""
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="genviz", page_icon=":material/neurology:", layout="wide")
+# The favicon is a file of ours: a :material/…: page icon makes the browser fetch its SVG from
+# fonts.gstatic.com (a console error offline, and an outside connection).
+st.set_page_config(page_title="genviz", page_icon=str(Path(__file__).parent / "assets" / "genviz-icon.png"), layout="wide")
 
 # Each group lists its pages; a page file is UI only (widgets → genviz calls → figures).
 PAGES = {

@@ -85,7 +85,8 @@ def progress() -> None:
             st.image(figures.image_grid(last.preview, nrow=nrow, scale=figures.pixel_scale(last.preview.shape, 56)),
                      caption=caption, width="content")
     if curve:
-        st.plotly_chart(figures.training_panels(curve), key="train_curve", width="stretch")
+        with st.container(key="train_chart"):  # a test-id for the browser test
+            st.plotly_chart(figures.training_panels(curve), key="train_curve", width="stretch")
     if snap.running:
         if st.button("Stop", key="train_stop"):
             run.job.stop()
