@@ -126,12 +126,19 @@ def test_every_page_works_on_an_uploaded_dataset_with_models_trained_on_it():
         save_run(run, checkpoints.user_path(f"{kind}-shapes"), imgs)
     at = upload(app(), "shapes.npz", payload)
     assert at.selectbox(key="gv_dataset").value == imgs.name
+    errors = {}
     for page in re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "app.py").read_text()):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
-        assert not at.error, (page, [e.value for e in at.error])
-        assert not any("upload-shapes-" in m.value for m in [*at.info, *at.warning]), \
+        if at.error:
+            errors[page] = [e.value for e in at.error]
+        assert not any("upload-shapes-" in m.value for m in [*at.info, *at.warning, *at.error]), \
             (page, "say 'shapes.npz (yours, …)', not the internal dataset name")
+    at.switch_page("pages/home.py").run()
+    at.selectbox(key="gv_dataset").set_value("digits").run()
+    for page, upload_errors in errors.items():  # a page's own data missing here (e.g. MNIST) is not the upload's
+        at.switch_page(page).run()
+        assert upload_errors == [e.value for e in at.error], (page, upload_errors)
 
 
 def test_a_session_keeps_its_three_latest_uploads_and_the_one_in_use():
