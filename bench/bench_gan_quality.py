@@ -3,9 +3,9 @@ against its kind's base recipe, same seed, same number of steps; Fréchet distan
 project's classifier) every `GENVIZ_BENCH_GQ_EVERY` steps, so each row is a curve, not only an end point.
 
     python bench/run.py gan_quality
-    GENVIZ_BENCH_GQ_STEPS=8000 GENVIZ_BENCH_GQ_ARMS=dcgan:base,dcgan:ema python bench/run.py gan_quality
+    GENVIZ_BENCH_GQ_STEPS=8000 GENVIZ_BENCH_GQ_ARMS="dcgan:base;dcgan:ema 0.999" python bench/run.py gan_quality
 
-Arms are `kind:name` from ARMS below. Needs MNIST (GENVIZ_DATA_DIR) and the shipped MNIST classifier.
+Arms are `kind:name` from ARMS below, separated by semicolons. Needs MNIST (GENVIZ_DATA_DIR) and the shipped MNIST classifier.
 """
 from __future__ import annotations
 
@@ -48,10 +48,11 @@ ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
         "base (ema 0.999)": ({"ema": 0.999}, {}),
         "ema 0.99": ({"ema": 0.99}, {}),
         "no ema": ({}, {}),
-        "TTUR (D lr ×4), ema 0.999": ({"ema": 0.999, "d_lr_scale": 4.0}, {}),
+        "TTUR (D lr ×4) and ema 0.999": ({"ema": 0.999, "d_lr_scale": 4.0}, {}),
+        "D width 64, 2 D steps, TTUR ×2": ({"ema": 0.999, "d_width": 64, "n_critic": 2, "d_lr_scale": 2.0}, {}),
     },
 }
-DEFAULT_ARMS = "dcgan:base,dcgan:ema 0.999,dcgan:D width 64,dcgan:TTUR (D lr ×2)"
+DEFAULT_ARMS = "dcgan:base;dcgan:ema 0.999;dcgan:D width 64;dcgan:TTUR (D lr ×2)"
 
 
 def arm_curve(imgs, kind: str, config: dict, train: dict) -> tuple[list[tuple[int, float]], float, dict]:
@@ -77,7 +78,7 @@ def run() -> list[dict]:
     torch.set_num_threads(int(os.environ.get("GENVIZ_BENCH_THREADS", "1")))
     imgs = data.load("mnist")
     rows = []
-    for item in os.environ.get("GENVIZ_BENCH_GQ_ARMS", DEFAULT_ARMS).split(","):
+    for item in os.environ.get("GENVIZ_BENCH_GQ_ARMS", DEFAULT_ARMS).split(";"):
         kind, _, name = item.partition(":")
         config, train = ARMS[kind][name]
         curve, seconds, last = arm_curve(imgs, kind, config, train)
