@@ -71,7 +71,8 @@ if models:
                    "classifier's features of samples (s) and real test images (r).")
         counts = {k: s.label_counts for k, s in scored.items()}
         counts["real images"] = real.label_counts
-        st.plotly_chart(ae_figures.label_histogram(counts, imgs.classes), key="ps_labels", width="stretch")
+        with st.container(key="ps_class_bars"):  # a test-id for the browser test
+            st.plotly_chart(ae_figures.label_histogram(counts, imgs.classes), key="ps_labels", width="stretch")
         best = min(scored, key=lambda k: scored[k].frechet_distance)
         st.success(f"Lowest Fréchet distance: **{best}** ({scored[best].frechet_distance:.1f}).")
 

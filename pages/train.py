@@ -6,7 +6,7 @@ from genviz.core import figures, registry
 from genviz.core.config import PRECISIONS
 from genviz.core.errors import AlreadyExists, GenvizError
 from genviz.ui import downloads, training
-from genviz.ui.widgets import param_widget
+from genviz.ui.widgets import inline_image, param_widget
 
 settings = backend.sidebar()
 st.title("Train a model")
@@ -36,7 +36,7 @@ with left:
     }
     pace = st.segmented_control(
         "Pace", list(training.PACES), default=training.default_pace(settings.dataset), key="train_pace",
-        help="Hold training back to a fixed number of steps per second, so that the curves and previews can be "
+        help="Watchable: 20 training steps a second; slow motion: 4. Holds training back so that the curves and previews can be "
              "watched as the model learns (digits trains 20 epochs in under a second at full speed).") or "full speed"
     if st.button("Train", type="primary", key="train_start", width="stretch"):
         try:
@@ -82,8 +82,8 @@ def progress() -> None:
         caption = getattr(recipe, "preview_caption", "Fixed held-out images (top) and their reconstructions (bottom)")
         # Drawn at its own size (tiles of 56 px), never shrunk into a column: 8×8 digits stay visible.
         with st.container(key="train_preview"):
-            st.image(figures.image_grid(last.preview, nrow=nrow, scale=figures.pixel_scale(last.preview.shape, 56)),
-                     caption=caption, width="content")
+            inline_image(figures.image_grid(last.preview, nrow=nrow, scale=figures.pixel_scale(last.preview.shape, 56)),
+                         caption)
     if curve:
         with st.container(key="train_chart"):  # a test-id for the browser test
             st.plotly_chart(figures.training_panels(curve), key="train_curve", width="stretch")

@@ -22,7 +22,7 @@ from genviz.ui import Settings, catalogue, dataset, start_job, torch_device
 JOB = "train"
 # Steps per second of each pace; None trains as fast as it can. Digits trains 20 epochs in under a
 # second at full speed, too fast to see the curve, the previews or Stop: it starts "watchable".
-PACES: dict[str, float | None] = {"full speed": None, "watchable · 20 steps/s": 20.0, "slow motion · 4 steps/s": 4.0}
+PACES: dict[str, float | None] = {"full speed": None, "watchable": 20.0, "slow motion": 4.0}  # short: the control sits in a narrow column
 HISTORY_POINTS = 2_000  # records kept per lane (with / without held-out metrics), thinned evenly beyond
 # Previews kept in the history: the latest few and geometrically spaced ones, enough for the GAN
 # Training-dynamics scrubber and for save's GRID_SNAPSHOTS progress grids; the others are dropped.
@@ -57,7 +57,7 @@ class TrainingRun:
 
 def default_pace(dataset_name: str) -> str:
     """The pace a Train page starts with: watchable on the tiny bundled digits, full speed elsewhere."""
-    return "watchable · 20 steps/s" if dataset_name == "digits" else "full speed"
+    return "watchable" if dataset_name == "digits" else "full speed"
 
 
 def start(settings: Settings, kind: str, values: dict[str, Any], train_values: dict[str, Any],
@@ -72,7 +72,8 @@ def start(settings: Settings, kind: str, values: dict[str, Any], train_values: d
     spec = registry.get(kind)  # a kind may bring its own data (cyclegan: its domain pair), else the sidebar's
     imgs = spec.load_data(values, torch_device(settings)) if spec.load_data is not None else dataset(settings)
     run = new_run(kind, imgs, values, params, torch_device(settings))  # weights seeded by the sidebar's seed
-    preview = fixed_examples(imgs, n=8 if imgs.image_shape[-1] > 16 else 12, seed=settings.seed)
+    # 8 images a row: at 56-px tiles the grid (≈ 460 px) fits the Train page's column unshrunk.
+    preview = fixed_examples(imgs, n=8, seed=settings.seed)
 
     def train(stop: threading.Event):
         began = time.monotonic()

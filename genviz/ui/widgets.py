@@ -1,14 +1,32 @@
-"""Widgets drawn from a kind's ParamSpecs, so a new model needs no page changes."""
+"""Widgets drawn from a kind's ParamSpecs, so a new model needs no page changes; an inlined live picture."""
 from __future__ import annotations
 
+import base64
+import html
+import io
 import math
 from typing import Any
 
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 from genviz.core.registry import ParamSpec
 
 WIDE = 256  # integer ranges wider than this get a number box instead of a slider
+
+
+def inline_image(picture: np.ndarray, caption: str = "") -> None:
+    """Draw a uint8 (H, W, 3) picture at its own size (smaller only when the column is narrower), inlined
+    as a PNG data URI. A live view redrawn every half second with `st.image` has the browser ask for
+    media files the server has already replaced (a 404 in the console); an inlined picture has none."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(picture, dtype=np.uint8)).save(buf, format="PNG")
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    st.markdown(f'<figure style="margin:0"><img src="{src}" alt="{html.escape(caption)}" '
+                'style="max-width:100%;image-rendering:pixelated">'
+                f'<figcaption style="font-size:0.875rem;opacity:0.6">{html.escape(caption)}</figcaption></figure>',
+                unsafe_allow_html=True)
 
 
 def param_widget(param: ParamSpec, key: str) -> Any:

@@ -462,11 +462,10 @@ def check_issue19(page: Page, app_page: AppPage, dataset: str = "digits") -> Non
             pictures = main.locator(".st-key-emb_map image").count()
             assert pictures > 0, f"{what}: the map shows no thumbnails of its images"
     elif name == "ae_prior_sampling":
-        charts = main.locator('[data-testid="stPlotlyChart"]')  # the label histogram is the last chart
-        bars = charts.last.locator("g.xaxislayer-above text") if charts.count() else charts
+        bars = main.locator(".st-key-ps_class_bars g.xaxislayer-above text")
         if bars.count():
-            assert [t.strip() for t in bars.all_inner_texts()] == [str(c) for c in range(10)], \
-                f"{what}: class bars label {bars.all_inner_texts()}"
+            assert [t.strip() for t in bars.all_text_contents()] == [str(c) for c in range(10)], \
+                f"{what}: class bars label {bars.all_text_contents()}"
     elif name == "concept_transposed_conv":
         clipped = _clipped(page, '[data-testid="stMain"] [data-testid="stCode"] pre, '
                                  '[data-testid="stMain"] [data-testid="stCode"] code')
@@ -742,7 +741,7 @@ def wait_for_preview(tab: Page) -> None:
     """The live reconstruction grid and the loss chart of the run that was just started."""
     main = tab.locator('[data-testid="stMain"]')
     try:
-        main.locator('[data-testid="stImage"] img').first.wait_for(state="visible", timeout=TRAIN_TIMEOUT_S * 1000)
+        main.locator('.st-key-train_preview img').first.wait_for(state="visible", timeout=TRAIN_TIMEOUT_S * 1000)
         main.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(state="visible", timeout=60_000)
     except Exception:
         shot = _shot(tab, "ERROR-train-no-preview")
@@ -762,9 +761,9 @@ def check_preview_and_chart(tab: Page) -> None:
     assert size[3] / 2 >= 48, f"preview rows are {size[3] / 2:.0f} px tall on screen (want ≥ 48)"
     chart = main.locator(".st-key-train_chart .main-svg").first
     chart.wait_for(state="visible", timeout=30_000)
-    titles = [t.strip() for t in main.locator(".st-key-train_chart .g-ytitle").all_inner_texts()]
+    titles = [t.strip() for t in main.locator(".st-key-train_chart .g-ytitle").all_text_contents()]
     assert titles and all(titles), f"the training chart has no y-axis title: {titles}"
-    names = [t.strip() for t in main.locator(".st-key-train_chart .legendtext").all_inner_texts()]
+    names = [t.strip() for t in main.locator(".st-key-train_chart .legendtext").all_text_contents()]
     assert names and not [n for n in names if "_" in n], f"snake_case metric names in the legend: {names}"
 
 
