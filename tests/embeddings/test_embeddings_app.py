@@ -223,3 +223,25 @@ def test_umap_warm_up_only_under_a_real_server(monkeypatch):
     assert emb.umap_warmup() is None, "no `streamlit run` runtime here"
     monkeypatch.setenv("GENVIZ_UMAP_WARMUP", "0")
     assert emb.umap_warmup() is None
+
+
+def test_a_umap_request_before_the_compile_shows_the_pca_map_meanwhile(monkeypatch):
+    """Issue 18: nobody looks at an empty page while numba compiles; the PCA map of the same points stands in."""
+    from genviz.embeddings import ui as emb
+
+    class NeverDone:  # a warm-up that is still compiling
+        started, elapsed, done, error = time.time(), 3.0, False, None
+
+        def wait(self, timeout: float) -> bool:
+            time.sleep(timeout)
+            return False
+
+    monkeypatch.setenv("GENVIZ_UMAP_WARMUP", "1")
+    monkeypatch.setattr(emb, "_umap_warmup", lambda: NeverDone())
+    at = _until(_explorer(emb_method="umap", emb_n="300"), _has_map)
+    assert any("Meanwhile this is the **PCA** map" in i.value for i in at.info)
+    assert "PCA of raw pixels" in " ".join(md.value for md in at.markdown)
+    assert at.get("progress"), "the UMAP job still runs, its progress shown above the stand-in"
+    job = at.session_state["embed_job:explorer"].job
+    job.stop()
+    assert emb.map_state(job.join(5)).status == "failed"
