@@ -2,6 +2,7 @@
 import streamlit as st
 
 from genviz import ui as backend
+from genviz.core.errors import GenvizError
 from genviz.translation import analysis
 from genviz.translation import ui as tr
 from genviz.translation.pairs import PAIRS
@@ -23,13 +24,19 @@ pair = PAIRS[ckpt.config.pair]
 st.caption(f"**{pair.title}** — {pair.lesson} A = {pair.a.title}, B = {pair.b.title}, {pair.size}×{pair.size} px; "
            f"λ = {ckpt.config.cycle_lambda:g}, λ_id = {ckpt.config.identity_weight:g}·λ; trained "
            f"{ckpt.meta.get('train_steps', '?')} steps.")
+try:
+    tr.pair_data(ckpt.config.pair, str(ckpt.model.device))
+    missing = None
+except GenvizError as err:
+    missing = str(err)
+    st.warning(f"{missing} The pictures need it; the numbers recorded with the model follow.", icon=":material/warning:")
 left, right = st.columns([3, 1])
 with right:
     n = st.slider("Test images", 4, 16, 8, key="cg_n")
     seed = st.number_input("Image seed", 0, 10_000, settings.seed, key="cg_seed",
                            help="Which held-out images are shown; the same seed always shows the same ones.")
 with left:
-    for direction, caption in (("ab", "A → B → A: rows a, G_AB(a), G_BA(G_AB(a))"),
+    for direction, caption in () if missing else (("ab", "A → B → A: rows a, G_AB(a), G_BA(G_AB(a))"),
                                ("ba", "B → A → B: rows b, G_BA(b), G_AB(G_BA(b))")):
         image = backend.show_error(lambda d=direction: tr.round_trip_grid(ckpt, n, int(seed), d))
         if image is not None:
@@ -59,7 +66,7 @@ else:
             with col:
                 st.markdown(f"**{model.name}** (λ = {model.config.cycle_lambda:g}, "
                             f"λ_id = {model.config.identity_weight:g}·λ)")
-                image = backend.show_error(lambda m=model: tr.round_trip_grid(m, n, int(seed), "ab"))
+                image = None if missing else backend.show_error(lambda m=model: tr.round_trip_grid(m, n, int(seed), "ab"))
                 if image is not None:
                     st.image(image, caption="A → B → A", width="stretch")
                 st.dataframe(analysis.number_table(model.metrics), hide_index=True, width="stretch",
@@ -73,7 +80,7 @@ st.caption("Chu et al. (2017): a CycleGAN can hide its input in faint patterns o
            "much worse, the low cycle error came from the hidden signal, not from a faithful translation.")
 direction = st.segmented_control("Direction", ["ab", "ba"], default="ab", key="cg_stego_dir",
                                  format_func=lambda d: "A → B → A" if d == "ab" else "B → A → B") or "ab"
-probe = backend.show_error(lambda: tr.stego(ckpt, n, int(seed), direction))
+probe = None if missing else backend.show_error(lambda: tr.stego(ckpt, n, int(seed), direction))
 if probe is not None:
     clean, noisy, image = probe
     a, b = st.columns(2)
