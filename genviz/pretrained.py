@@ -163,15 +163,15 @@ PRETRAINED.append(PretrainSpec("gan-ideas-mnist", "biggan", "mnist", train={"bud
 
 def _stylegan_entries() -> list[PretrainSpec]:
     """StyleGAN's ideas (issue 16): the shipped stylegan-mnist (≈ 10 min on one core) and stylegan-digits (≈ 2 min),
-    and the mapping-depth runs L ∈ {0, 4, 8} at a shorter equal budget (checkpoints/stylegan-depth-mnist.json)."""
+    and the mapping-depth runs L ∈ {0, 8} at a shorter equal budget (checkpoints/stylegan-depth-mnist.json)."""
     style = {"latent_dim": 64, "g_width": 16, "d_width": 32, "mapping_depth": 8, "g_lr_mul": 10.0, "ema": 0.995,
              "style_block": "adain"}  # modconv saturated G's sigmoid to black within 60 steps here
-    mnist = {"max_steps": 2500, "epochs": 100, "batch_size": 32, "lr": 2e-4, "log_every": 25}
-    digits = {"max_steps": 1000, "epochs": 1000, "batch_size": 64, "lr": 5e-4, "log_every": 25}
+    mnist = {"max_steps": 2000, "epochs": 100, "batch_size": 32, "lr": 2e-4, "log_every": 25}
+    digits = {"max_steps": 600, "epochs": 1000, "batch_size": 64, "lr": 5e-4, "log_every": 25}
     return [
         PretrainSpec("stylegan-mnist", "stylegan", "mnist", style, mnist, custom=gan_experiments.build_pretrained),
         PretrainSpec("stylegan-depth-mnist", "stylegan", "mnist", {**style, "ema": 0.99},
-                     {**mnist, "max_steps": 600, "eval_every_epoch": False, "depths": [0, 4, 8]},
+                     {**mnist, "max_steps": 500, "eval_every_epoch": False, "depths": [0, 8]},
                      custom=stylegan.build_depth_results),
         PretrainSpec("stylegan-digits", "stylegan", "digits", {**style, "g_lr_mul": 4.0, "ema": 0.99}, digits,
                      custom=gan_experiments.build_pretrained),
