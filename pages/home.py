@@ -12,7 +12,8 @@ Train, load and **look inside** the classic generative models on your own machin
 Pick a dataset in the sidebar (the bundled 8×8 **digits** always work; MNIST, Fashion-MNIST,
 KMNIST and CIFAR-10 load through torchvision; **your own images** — a .npz or a zip of PNG folders —
 upload under it), open a page, and move the sliders.
-Every page starts from a pretrained checkpoint; the **Train** page trains a new model live —
+On digits and MNIST every page starts from a pretrained checkpoint (Fashion-MNIST ships a classifier, an AE and
+a VAE; a page without a model offers a button to train one); the **Train** page trains a new model live —
 loss curves and reconstructions update while it runs — and saved models appear in every model picker.
 """
 )
