@@ -28,6 +28,16 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
         monkeypatch.setenv("GENVIZ_DATA_DIR", str(home / "data"))
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models: one torch thread is faster than two contending ones on a shared 2-core machine.
+    A module opts in with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 @pytest.fixture(scope="session")
 def digits():
     from genviz.core import data

@@ -13,13 +13,7 @@ from genviz.core.evaluation import evaluate_model
 from genviz.core.optim import adam
 from genviz.core.train import TrainParams
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _build(kind: str, **values):

@@ -33,13 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = TeamTrainSettings(dim=4, l2=1e-4, epochs=3, lr=0.05, batch_size=64, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one torch thread is faster than two contending ones on a shared 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- synthetic data ---------------------------------------------------------------------------

@@ -15,12 +15,7 @@ from tests.team.test_team import planted_matches
 TINY = TeamTrainSettings(dim=2, l2=1e-4, epochs=1, lr=0.05, batch_size=128, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_validation_split_is_seeded_and_holds_only_training_matches():
