@@ -179,11 +179,12 @@ def _pca(x: np.ndarray, components: int, seed: int) -> tuple[np.ndarray, np.ndar
 
 
 def _prereduce(x: np.ndarray, seed: int) -> tuple[np.ndarray, int | None]:
-    if x.shape[1] <= PREREDUCE_DIMS:
+    dims = min(PREREDUCE_DIMS, len(x))  # a small upload has fewer points than PCA's 50 components
+    if x.shape[1] <= dims:
         return x, None
     from sklearn.decomposition import PCA
 
-    return PCA(n_components=PREREDUCE_DIMS, random_state=seed).fit_transform(x).astype(np.float32), PREREDUCE_DIMS
+    return PCA(n_components=dims, random_state=seed).fit_transform(x).astype(np.float32), dims
 
 
 def _opentsne(x: np.ndarray, p: dict[str, Any], seed: int, report: Progress, stop: threading.Event | None,

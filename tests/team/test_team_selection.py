@@ -123,6 +123,9 @@ def test_ability_page_says_how_d_and_lambda_were_chosen_and_whether_roles_separa
     chosen, record = select_settings(m, TINY, dims=(2,), l2s=(1e-4, 1e-2))
     *_, result = train_models(m, chosen, selection=record)
     save_result(tmp_path / "checkpoints" / "team-planted", result)
+    import streamlit as st
+
+    st.cache_data.clear()  # listings cached by earlier tests' pages must not hide this home's checkpoint
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/team_ability.py").run()
     labels = at.selectbox(key="team_view").options
     at.selectbox(key="team_view").set_value(next(o for o in labels if "planted" in o)).run()
