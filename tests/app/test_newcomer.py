@@ -70,3 +70,16 @@ def test_no_checkpoint_box_has_a_train_button_that_opens_the_train_page_on_that_
     at.button(key="sp_l1__train").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.selectbox(key="train_kind").value == "sae-l1", "the Train page opens on the missing kind"
+
+
+def test_fashion_mnist_gan_pages_start_from_the_shipped_conditional_gan(shared_data, monkeypatch):
+    from genviz import ui as backend
+
+    monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
+    backend.catalogue.clear()
+    at = _app(dataset="fashion-mnist")
+    at.switch_page("pages/gan_samples.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    options = at.selectbox(key="gans_model").options
+    assert options and all("fashion-mnist" in o.lower() or "fashion" in o.lower() for o in options), options
+    assert any("cgan-fashion-mnist" in o for o in options), options
