@@ -219,7 +219,9 @@ async def run_load(url: str, pid: int | None, n: int, dataset: str, alone_s: flo
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         warm = await browser.new_context()
         warm_page = await warm.new_page()
-        for _, path in PAGES[:3]:  # imports torch, compiles what the pages need, fills the shared caches once
+        # Every page once, so the imports, compiled code and shared caches of a first visit are in the "before"
+        # RSS: what must return to it after the load is what the sessions themselves took.
+        for _, path in PAGES:
             await warm_page.goto(f"{url}/{path}", wait_until="domcontentloaded")
             await drawn(warm_page, 180)
         await warm.close()

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 from genviz.autoencoders.pretrained import build_curves
 from genviz.core import checkpoints, data, registry
 from genviz.core.train import TrainParams, new_run, save_run
+from genviz.embeddings import shipped_maps
 from genviz.gans import experiments as gan_experiments
 from genviz.gans import ideas as gan_ideas
 from genviz.gans import stylegan
@@ -192,6 +193,14 @@ def _team_entries() -> list[PretrainSpec]:
 PRETRAINED += _team_entries()
 # CycleGAN (genviz.translation): the 16-px domain classifiers, pairs 1 and 2 and the λ = 0 ablation, about 4 MB.
 PRETRAINED += translation_pretrained.entries(PretrainSpec)
+
+
+def _build_maps(spec: PretrainSpec, device: str, out_dir: Path, log: Callable[[str], None]) -> Path:
+    return shipped_maps.build(spec.dataset, device, out_dir, log)
+
+
+# The Embedding explorer's default maps (t-SNE and UMAP of 2,000 test images' pixels), about 0.1 MB each.
+PRETRAINED += [PretrainSpec(f"maps-{name}", "maps", name, custom=_build_maps) for name in ("digits", "mnist", "fashion-mnist")]
 
 
 def select(names: list[str] | None = None) -> Iterator[PretrainSpec]:

@@ -9,9 +9,10 @@ from genviz.translation.pairs import PAIRS
 
 settings = backend.sidebar()
 st.title("CycleGAN: unpaired image-to-image translation")
-st.latex(r"\mathcal{L} = \mathcal{L}_{\text{LSGAN}}(G_{AB}, D_B) + \mathcal{L}_{\text{LSGAN}}(G_{BA}, D_A)"
-         r" + \lambda\big(\lVert G_{BA}(G_{AB}(a)) - a\rVert_1 + \lVert G_{AB}(G_{BA}(b)) - b\rVert_1\big)"
-         r" + \lambda_{id}\lambda\big(\lVert G_{AB}(b) - b\rVert_1 + \lVert G_{BA}(a) - a\rVert_1\big)")
+# Three lines (aligned): on one line the formula is wider than the page and KaTeX clips it at the right.
+st.latex(r"\begin{aligned}\mathcal{L} ={} & \mathcal{L}_{\text{LSGAN}}(G_{AB}, D_B) + \mathcal{L}_{\text{LSGAN}}(G_{BA}, D_A) \\"
+         r" & + \lambda\big(\lVert G_{BA}(G_{AB}(a)) - a\rVert_1 + \lVert G_{AB}(G_{BA}(b)) - b\rVert_1\big) \\"
+         r" & + \lambda_{id}\lambda\big(\lVert G_{AB}(b) - b\rVert_1 + \lVert G_{BA}(a) - a\rVert_1\big)\end{aligned}")
 entries = tr.cyclegan_entries()
 if not entries:
     st.info("No CycleGAN checkpoint yet: rebuild the shipped ones with `python -m genviz pretrain --only cyclegan`, "

@@ -58,3 +58,17 @@ def mnist(shared_data: Path):
     from genviz.core import data
 
     return data.load("mnist", root=shared_data)
+
+
+def rerun_until(at, done, timeout_s: float = 60.0, every_s: float = 0.5):
+    """Rerun an AppTest every `every_s` seconds until `done(at)` is true, an error box shows, or `timeout_s`
+    passes (a background job's progress reaches the page only on reruns); returns `at`."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not at.error:
+        time.sleep(every_s)
+        at.run()
+        if done(at):
+            break
+    return at

@@ -45,15 +45,19 @@ def spread_rows(coords: np.ndarray, cells: int = 12) -> np.ndarray:
     return np.sort(first)
 
 
+THUMBNAIL_FILL = 0.7  # of a grid cell's width and height: gaps between thumbnails show the points around them
+
+
 def _thumbnail_layout(xy: np.ndarray, images: np.ndarray, col: int, cells: int) -> list[dict]:
-    """Plotly layout images: a thumbnail of the image behind each spread-out point of one panel."""
+    """Plotly layout images: a thumbnail of the image behind each spread-out point of one panel, drawn
+    under the points (layer "below") and smaller than its cell, so the coloured points stay visible."""
     rows = spread_rows(xy, cells)
     span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1e-12)
-    size_x, size_y = span / cells * 0.9
+    size_x, size_y = span / cells * THUMBNAIL_FILL
     axis = "" if col == 1 else str(col)
     return [dict(source=png_data_uri(images[r]), xref=f"x{axis}", yref=f"y{axis}", x=float(xy[r, 0]),
                  y=float(xy[r, 1]), sizex=float(size_x), sizey=float(size_y), xanchor="center", yanchor="middle",
-                 sizing="contain", layer="above", opacity=0.9) for r in rows]
+                 sizing="contain", layer="below", opacity=0.8) for r in rows]
 
 
 def _marker_size(n: int) -> float:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import streamlit as st
 import torch
 
-from genviz.core import atomic, checkpoints, data, paths, registry
+from genviz.core import atomic, checkpoints, data, memory, paths, registry
 from genviz.core import device as devices
 from genviz.core.errors import GenvizError
 from genviz.core.jobs import BackgroundJob, SessionJobs, training_queue
@@ -67,6 +67,7 @@ def _through_app_py() -> None:
         if PagesManager.uses_pages_directory:
             PagesManager.uses_pages_directory = False
             st.rerun()
+    _session_jobs()  # every session, with a job or not, gets the release hook (its memory is trimmed when it ends)
 
 
 def _remember(key: str) -> None:
@@ -285,6 +286,7 @@ def family_of(kind: str) -> str:
 
 def _release_jobs(jobs: SessionJobs) -> None:
     jobs.release()
+    memory.trim_soon()  # once the jobs' threads have ended, hand their memory back (core/memory.py)
 
 
 @st.cache_resource(scope="session", on_release=_release_jobs, show_spinner=False)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import rerun_until
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "app.py").read_text())
 
@@ -50,20 +52,13 @@ def test_url_restores_the_view():
 
 
 def test_train_page_trains_and_saves(tmp_path):
-    import time
-
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/train.py").run()
     at.selectbox(key="train_kind").set_value("ae").run()
     at.number_input(key="train_ae_latent_dim").set_value(4)
     at.number_input(key="train_epochs").set_value(2)
     at.button(key="train_start").click().run()
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
-        if any(b.label == "Save" for b in at.get("form_submit_button")) or at.error:
-            break
+    rerun_until(at, lambda at: any(b.label == "Save" for b in at.get("form_submit_button")))
     assert not at.exception and not at.error, [e.value for e in at.error]
     at.text_input(key="train_save_name").set_value("../escape")
     next(b for b in at.get("form_submit_button") if b.label == "Save").click().run()

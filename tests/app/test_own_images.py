@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+
+from tests.conftest import rerun_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,12 +72,7 @@ def test_train_save_and_use_a_model_of_an_uploaded_dataset():
     at.number_input(key="train_ae_latent_dim").set_value(4)
     at.number_input(key="train_epochs").set_value(2)
     at.button(key="train_start").click().run()
-    deadline = time.time() + 60
-    while time.time() < deadline and not at.error:
-        time.sleep(0.5)
-        at.run()
-        if any(b.label == "Save" for b in at.get("form_submit_button")):
-            break
+    rerun_until(at, lambda at: any(b.label == "Save" for b in at.get("form_submit_button")))
     assert not at.exception and not at.error, [e.value for e in at.error]
     at.text_input(key="train_save_name").set_value("ae-shapes")
     next(b for b in at.get("form_submit_button") if b.label == "Save").click().run()

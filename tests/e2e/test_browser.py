@@ -473,6 +473,9 @@ def check_issue19(page: Page, app_page: AppPage, dataset: str = "digits") -> Non
     elif name == "concept_gaussian_generator":
         clipped = _clipped(page, '[data-testid="stMain"] [data-testid="stColumn"] .katex-display')
         assert not clipped, f"{what}: matrices cut off: {clipped}"
+    elif name == "translation_cyclegan":
+        clipped = _clipped(page, '[data-testid="stMain"] .katex-display, [data-testid="stMain"] [data-testid="stMarkdownContainer"]')
+        assert not clipped, f"{what}: the loss formula is cut off: {clipped}"
     elif name == "concept_gan2d":
         clipped = _clipped(page, '.st-key-gan2d_loss input, .st-key-gan2d_loss [role="combobox"], '
                                  '.st-key-gan2d_loss [data-baseweb="select"] div')

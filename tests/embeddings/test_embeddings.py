@@ -258,6 +258,9 @@ def test_map_figure_shares_one_legend_over_two_panels():
     assert first.customdata.shape == (60, 2) and first.customdata[0][1] == 1000 and "%{text}" not in first.hovertemplate
     images = fig.layout.images
     assert 2 <= len(images) <= 2 * 16 and {im.xref for im in images} == {"x", "x2"}
+    assert {im.layer for im in images} == {"below"}, "thumbnails under the points, not covering them"
+    span = {"x": np.ptp(x[:, 0]), "x2": np.ptp(x[:, 2])}
+    assert all(im.sizex < span[im.xref] / 4 for im in images), "a thumbnail is smaller than its cell"
     bars = fe.explained_variance_figure(np.array([0.5, 0.3, 0.1]))
     np.testing.assert_allclose(bars.data[1].y, [0.5, 0.8, 0.9])
 

@@ -245,3 +245,15 @@ def test_a_umap_request_before_the_compile_shows_the_pca_map_meanwhile(monkeypat
     job = at.session_state["embed_job:explorer"].job
     job.stop()
     assert emb.map_state(job.join(5)).status == "failed"
+
+
+def test_the_default_map_is_drawn_at_once_from_the_shipped_file():
+    from genviz.embeddings import ui as emb
+
+    emb.map_store.clear()  # nothing computed earlier in this process
+    at = _explorer()
+    assert _has_map(at), "the default t-SNE is drawn on the first run, from checkpoints/maps-digits.json"
+    assert "embed_job:explorer" not in at.session_state, "no job computed it"
+    assert float(_metrics(at)["1-NN accuracy (map)"]) > 0.8
+    at.slider(key="emb_perplexity").set_value(12.0).run()  # any other setting is computed as before
+    assert "embed_job:explorer" in at.session_state

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from genviz.core import checkpoints
 from genviz.core.train import seeded_build
 from genviz.translation.models import CycleGAN, CycleGANConfig
+from tests.conftest import rerun_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,8 +56,6 @@ def _previews(at) -> list:
 
 
 def test_train_page_trains_a_cyclegan_with_previews_and_saves_it(shared_data, monkeypatch):
-    import time
-
     monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page("pages/train.py").run()
@@ -68,12 +67,7 @@ def test_train_page_trains_a_cyclegan_with_previews_and_saves_it(shared_data, mo
     at.slider(key="train_cyclegan_res_blocks").set_value(1)
     at.slider(key="train_cyclegan_d_width").set_value(4)
     at.button(key="train_start").click().run()
-    deadline = time.time() + 120
-    while time.time() < deadline and not at.error:
-        time.sleep(1)
-        at.run()
-        if _previews(at) and any(b.label == "Stop" for b in at.button):
-            break
+    rerun_until(at, lambda at: _previews(at) and any(b.label == "Stop" for b in at.button), timeout_s=120, every_s=1)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert len(_previews(at)) == 1  # the A→B→A / B→A→B preview (inlined PNG, genviz.ui.widgets.inline_image)
     at.button(key="train_stop").click().run()
