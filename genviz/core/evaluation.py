@@ -10,14 +10,16 @@ from genviz.core import registry
 
 
 def evaluate_model(kind: str, model, config, imgs: datasets.ImageData, seed: int = 0,
-                   samples: bool = True) -> dict[str, Any]:
-    """`test_*` metrics from the recipe's evaluate() on the test split, plus the kind's extra metrics
-    (sample scores by the classifier, Fréchet distance) unless `samples` is False."""
+                   samples: bool = True, held_out: dict[str, float] | None = None) -> dict[str, Any]:
+    """`test_*` metrics from the recipe's evaluate() on the test split (or `held_out`, already computed
+    by the trainer on that split), plus the kind's extra metrics (sample scores by the classifier,
+    Fréchet distance) unless `samples` is False."""
     spec = registry.get(kind)
     model.eval()
-    gen = torch.Generator(device=imgs.device).manual_seed(seed)
-    metrics: dict[str, Any] = {f"test_{k}": v for k, v in
-                               spec.recipe(config).evaluate(model, (imgs.x_test, imgs.y_test), gen).items()}
+    if held_out is None:
+        gen = torch.Generator(device=imgs.device).manual_seed(seed)
+        held_out = spec.recipe(config).evaluate(model, (imgs.x_test, imgs.y_test), gen)
+    metrics: dict[str, Any] = {f"test_{k}": v for k, v in held_out.items()}
     if samples and spec.evaluate is not None:
         metrics.update(spec.evaluate(model, config, imgs))
     return metrics

@@ -264,6 +264,8 @@ class Run:
     seconds: float = 0.0  # wall clock of the training loop
     curve: list[dict[str, float]] = field(default_factory=list)  # metrics of each record, rounded
     metrics: dict[str, Any] = field(default_factory=dict)  # held-out numbers, set by `save_run`
+    # (step, held-out metrics) of the last record that has them: save_run reuses them when taken at the end
+    last_test: tuple[int, dict[str, float]] | None = None
 
     def fit(self, *, stop: threading.Event | None = None, preview_data: tuple[Tensor, ...] | None = None,
             ) -> Iterator[TrainRecord]:
@@ -274,7 +276,16 @@ class Run:
             self.curve.append({"step": rec.step, "epoch": round(rec.epoch, 3),
                                **{k: _round(v) for k, v in rec.metrics.items()},
                                **{f"test_{k}": _round(v) for k, v in rec.test_metrics.items()}})
+            if rec.test_metrics:
+                self.last_test = (rec.step, dict(rec.test_metrics))
             yield rec
+
+    def held_out_at_end(self, data: Any) -> dict[str, float] | None:
+        """The held-out metrics fit computed after the last step, if they are of `data`'s test split."""
+        if self.last_test is None or self.last_test[0] != self.steps:
+            return None
+        same = getattr(data, "x_test", None) is self.split.test[0]
+        return dict(self.last_test[1]) if same else None
 
     def train_extra(self) -> dict[str, Any]:
         """What a checkpoint records of this run (see `save_run`)."""
@@ -304,8 +315,9 @@ def save_run(run: Run, path: str | Path, data: Any, *, extra: dict[str, Any] | N
     """Score `run`'s model on `data`'s test split and write it to `path` atomically, recording the
     steps and epochs actually run, its wall clock and its settings. `sample_scores=False` leaves out
     the kind's sample scores (classifier confidence, Fréchet distance; `genviz evaluate` adds them)."""
+    # The held-out loss fit computed after the last step is reused (the number the page showed), not recomputed.
     run.metrics = {**evaluate_model(run.kind, run.model, run.config, data, seed=run.params.seed,
-                                    samples=sample_scores), **(metrics or {})}
+                                    samples=sample_scores, held_out=run.held_out_at_end(data)), **(metrics or {})}
     numbers = {k: v for k, v in run.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     structured = {k: v for k, v in run.metrics.items() if k not in numbers}  # curves etc. go to the extra map
     return checkpoints.save(path, run.model, run.config, dataset=run.dataset, metrics=numbers,
