@@ -24,7 +24,7 @@ if ckpt is None:
 pair = PAIRS[ckpt.config.pair]
 st.caption(f"**{pair.title}** — {pair.lesson} A = {pair.a.title}, B = {pair.b.title}, {pair.size}×{pair.size} px; "
            f"λ = {ckpt.config.cycle_lambda:g}, λ_id = {ckpt.config.identity_weight:g}·λ; trained "
-           f"{ckpt.meta.get('train_steps', '?')} steps.")
+           f"{ckpt.meta.get('extra', {}).get('train_steps', 0):,} steps.")
 try:
     tr.pair_data(ckpt.config.pair, str(ckpt.model.device))
     missing = None

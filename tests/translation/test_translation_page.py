@@ -36,6 +36,7 @@ def test_page_shows_grids_numbers_ablation_and_probe(shared_data, monkeypatch):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert len(at.get("image")) >= 4  # two round trips, one ablation grid per model, the probe
     assert any("noise" in m.label for m in at.metric)
+    assert any("trained 3 steps" in c.value for c in at.caption), "the steps the file records, not '?'"
     at.segmented_control(key="cg_stego_dir").set_value("ba").run()
     assert not at.exception
     catalogue.clear()
