@@ -77,7 +77,7 @@ for slot, col in zip(ready, st.columns(len(ready), gap="large")):
     with col:
         spec, result = shown[slot], results[slot]
         st.markdown(f"**{spec.title}** · {result.projection.engine}")
-        emb.show_scores(result.scores, result.space, result.seconds, per_row=2)
+        emb.show_scores(result.scores, result.space, result.seconds, per_row=2, shipped=result.shipped)
 if len(ready) == 2:
     kind_of = {c.name: c.kind for c in backend.catalogue()}
     sources = [shown[s].points.source for s in ready]

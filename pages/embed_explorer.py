@@ -79,7 +79,7 @@ with main:
                             width="stretch")
     scores = emb.pair_scores(shown, result, *pair, lambda: emb.points(shown.points, emb.checkpoint_of(
         shown.points.source, settings), imgs))
-    emb.show_scores(scores, result.space, result.seconds)
+    emb.show_scores(scores, result.space, result.seconds, shipped=result.shipped)
     columns = ("x", "y") if shown.method != "pca" else (f"pc{pair[0] + 1}", f"pc{pair[1] + 1}")
     st.download_button("Download map (CSV)", projections.map_csv(proj.pair(*pair), labels, indices, imgs.classes,
                                                                   columns),

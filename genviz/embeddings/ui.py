@@ -107,6 +107,7 @@ class MapResult:
     scores: embedding_metrics.MapScores  # of components (0, 1)
     space: embedding_metrics.SpaceScores
     seconds: float  # projection + scores
+    shipped: bool = False  # read from the shipped default maps (seconds: what building it took)
 
 
 def split_images(imgs: data.ImageData, split: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -152,6 +153,12 @@ class UmapWarmup:
         self.seconds: float | None = None
         self.error: str | None = None
         self._done = threading.Event()
+        # scikit-learn's modules are imported on this thread first (≈2 s, once per process): while the warm-up
+        # thread imported them, the page's digits loader saw a partially initialised sklearn.base ("cannot
+        # import name 'clone' from partially initialized module") and fell back with a wrong message.
+        import sklearn.datasets  # noqa: F401
+
+        projections.import_engines()
         threading.Thread(target=self._run, name="genviz-umap-warmup", daemon=True).start()
 
     def _run(self) -> None:
@@ -359,7 +366,7 @@ def _shipped(spec: MapSpec, pts: Points) -> MapResult | None:
         return None
     ps = spec.points
     found = shipped_maps.find(ps.dataset, ps.split, ps.n, ps.seed, spec.method, spec.param_dict, pts.codes)
-    return None if found is None else MapResult(found.projection, found.scores, found.space, found.seconds)
+    return None if found is None else MapResult(found.projection, found.scores, found.space, found.seconds, shipped=True)
 
 
 def job_state(slot: str) -> JobState | None:
@@ -602,7 +609,7 @@ def choose_points(prefix: str, imgs: data.ImageData) -> tuple[str, int]:
 
 
 def show_scores(scores: embedding_metrics.MapScores, space: embedding_metrics.SpaceScores, seconds: float, *,
-                per_row: int = 4) -> None:
+                per_row: int = 4, shipped: bool = False) -> None:
     """The numbers under a map: kNN in the map and in the full space, trustworthiness, compactness
     (`per_row=2`: two rows of two, so labels are not cut in a half-width column)."""
     c = [col for _ in range(4 // per_row) for col in st.columns(per_row)]
@@ -612,12 +619,13 @@ def show_scores(scores: embedding_metrics.MapScores, space: embedding_metrics.Sp
                 delta_color="off")
     c[2].metric("Trustworthiness (k=5)", f"{scores.trustworthiness:.3f}",
                 help="1 = every map neighbour is also a neighbour in the code space.")
-    c[3].metric("Compactness (lower = tighter)", f"{scores.compactness:.2f}",
+    c[3].metric("Compactness ↓", f"{scores.compactness:.2f}",  # a longer label is cut in a quarter-width column
                 f"{space.compactness:.2f} in full space", delta_color="off",
-                help="Mean within-class spread ÷ mean distance between class centres.")
+                help="Mean within-class spread ÷ mean distance between class centres: lower = tighter classes.")
     st.caption(f"Full {space.dims}-dimensional code space: 1-NN {space.knn1:.3f}, 5-NN {space.knn5:.3f}, compactness "
                f"{space.compactness:.2f}; the code cloud's RMS radius is {space.spread:.2f} (a VAE's KL term pulls it "
-               f"towards N(0, I), radius √d = {space.dims ** 0.5:.1f}). Map and scores took {seconds:.1f} s.")
+               f"towards N(0, I), radius √d = {space.dims ** 0.5:.1f}). Map and scores took {seconds:.1f} s"
+               + (" when the shipped default map was built (checkpoints/maps-*.json)." if shipped else "."))
 
 
 def time_left(fraction: float, elapsed: float) -> str:

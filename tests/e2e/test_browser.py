@@ -446,6 +446,9 @@ def check_issue19(page: Page, app_page: AppPage, dataset: str = "digits") -> Non
 
     main = page.locator('[data-testid="stMain"]')
     name, what = app_page.name, f"{app_page.path} ({dataset})"
+    if dataset == "digits":  # bundled with scikit-learn: never "not available" (a threaded-import race once said so)
+        alerts = [t for t in main.locator('[data-testid="stAlert"]').all_inner_texts() if "is not available" in t]
+        assert not alerts, f"{what}: {alerts}"
     if name == "ae_latent_space":
         captions = [t for t in main.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
                     if t.startswith("From a ")]

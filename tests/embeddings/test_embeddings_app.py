@@ -255,5 +255,6 @@ def test_the_default_map_is_drawn_at_once_from_the_shipped_file():
     assert _has_map(at), "the default t-SNE is drawn on the first run, from checkpoints/maps-digits.json"
     assert "embed_job:explorer" not in at.session_state, "no job computed it"
     assert float(_metrics(at)["1-NN accuracy (map)"]) > 0.8
+    assert any("when the shipped default map was built" in c.value for c in at.caption)
     at.slider(key="emb_perplexity").set_value(12.0).run()  # any other setting is computed as before
     assert "embed_job:explorer" in at.session_state
