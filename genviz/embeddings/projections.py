@@ -280,6 +280,12 @@ def stratified_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
+def stratified_images(x: Tensor, labels: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, Tensor]:
+    """`stratified_indices` of `labels` and those rows of `x` (the points every map of n images uses)."""
+    idx = stratified_indices(labels, n, seed)
+    return idx, x[torch.as_tensor(idx, device=x.device)]
+
+
 CODE_KINDS: dict[str, str] = {"mean": "μ (deterministic code)", "sample": "z ~ q(z|x) (a posterior sample)"}
 
 

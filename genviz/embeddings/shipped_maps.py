@@ -98,11 +98,8 @@ def default_points(imgs: data.ImageData, seed: int = 0) -> tuple[np.ndarray, np.
     """The explorer's default points (raw pixels of the test split): codes, labels, n."""
     labels = imgs.y_test.cpu().numpy()
     n = min(DEFAULT_POINTS, projections.MAX_POINTS, len(labels))
-    idx = projections.stratified_indices(labels, n, seed)
-    import torch
-
-    codes = projections.pixel_codes(imgs.x_test[torch.as_tensor(idx, device=imgs.x_test.device)])
-    return codes, labels[idx], n
+    idx, chosen = projections.stratified_images(imgs.x_test, labels, n, seed)
+    return projections.pixel_codes(chosen), labels[idx], n
 
 
 def build(dataset: str, device: str = "cpu", folder: Path | None = None,

@@ -128,8 +128,7 @@ def _points(path: str, mtime: float, dataset: str, split: str, n: int, seed: int
             _model: Any, _imgs: data.ImageData) -> Points:
     x, y = split_images(_imgs, split)
     labels = y.cpu().numpy()
-    idx = projections.stratified_indices(labels, n, seed)
-    chosen = x[torch.as_tensor(idx, device=x.device)]
+    idx, chosen = projections.stratified_images(x, labels, n, seed)
     codes = projections.pixel_codes(chosen) if not path else projections.encoder_codes(_model, chosen, code=code,
                                                                                          seed=seed)
     return Points(codes, labels[idx], idx)
@@ -163,7 +162,6 @@ class UmapWarmup:
 
     def _run(self) -> None:
         try:
-            projections.import_engines()
             self.seconds = projections.warm_up_umap()
         except Exception as err:  # noqa: BLE001 — the UMAP job will raise it properly later
             self.error = f"{type(err).__name__}: {err}"
