@@ -22,16 +22,21 @@ SECTIONS = {
     "Autoencoders": "vanilla, denoising, sparse (L1, KL), VAE and adversarial AE: reconstructions, "
                     "denoising, sparsity, the bottleneck, sampling from the prior, latent interpolation.",
     "GANs": "DCGAN, conditional GAN, AC-GAN, WGAN-GP, SN-GAN: samples, class grids, latent walks, "
-            "training dynamics and the vanishing gradient of the saturating loss.",
+            "training dynamics and the vanishing gradient of the saturating loss; then the later ideas: BigGAN "
+            "(class-conditional BN, truncation), Fast-GAN (adversarial training of D) and StyleGAN (mapping network, "
+            "style mixing).",
     "Embeddings": "PCA, t-SNE and UMAP of latent codes, vanilla AE vs VAE side by side, with kNN "
                   "accuracy, trustworthiness and the images behind the points.",
     "Team ability": "a match-outcome model with player ability w_i and pairwise teamwork v_iᵀv_j, "
                     "trained on Heroes of the Storm and Dota 2, its v_i projected by PCA.",
     "Concepts": "transposed-convolution arithmetic, the Gaussian generator z → Σ^½ z, and a 2-D GAN "
                 "trained live.",
+    "Translation": "CycleGAN: unpaired image-to-image translation between two domains (MNIST ↔ digits, thick "
+                   "strokes, inverted, Fashion-MNIST), with the numbers that say whether the label survived.",
 }
 
 cols = st.columns(2)
+# Every navigation group but the first ("genviz": this page and Train, which the sidebar shows on top) has a box.
 for i, (group, blurb) in enumerate(SECTIONS.items()):
     with cols[i % 2].container(border=True):
         st.subheader(group)

@@ -83,3 +83,13 @@ def test_fashion_mnist_gan_pages_start_from_the_shipped_conditional_gan(shared_d
     options = at.selectbox(key="gans_model").options
     assert options and all("fashion-mnist" in o.lower() or "fashion" in o.lower() for o in options), options
     assert any("cgan-fashion-mnist" in o for o in options), options
+
+
+def test_home_page_links_every_page_of_every_group():
+    """The home page's map: a box per navigation group (the "genviz" group, Home and Train, is the sidebar's top)
+    with a link to each of its pages; a new group in app.py without a box on Home fails here."""
+    at = _app()
+    linked = {link.proto.page for link in at.get("page_link")}  # the page's URL path: its file's stem
+    wanted = {Path(p._page).stem for group, pages in at.session_state["gv_pages"].items() if group != "genviz"
+              for p in pages}
+    assert wanted and not wanted - linked, f"not linked from Home: {sorted(wanted - linked)}"
