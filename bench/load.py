@@ -10,7 +10,7 @@ A page is drawn when the script has finished, the main area has content, no spin
 left (the explorer's map is computed by then) and every plotly chart has its SVG. One more session
 trains on the Train page throughout; its images/s (read from the progress text) are sampled alone for
 `--alone` seconds, then while the N sessions run. Printed: one table — p50/p95 time-to-drawn per page,
-errors, server RSS before / after, the trainer's images/s alone vs under load, the server's CPU 10 s
+errors, server RSS before (once the warmed server is idle) / after, the trainer's images/s alone vs under load, the server's CPU 10 s
 after every session has closed, the load average. `--record` writes it into BENCHMARKS.md (section
 "load"). Needs /usr/bin/chromium and playwright (requirements-dev.txt).
 """
@@ -55,11 +55,35 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def chromium_cpu_seconds() -> float:
+    """CPU seconds of every live chromium process, with the children each has reaped (closed tabs' renderers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if comm.startswith("chrom"):
+            fields = rest.split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_share(pid: int, seconds: float) -> float:
     """Cores the process used over the next `seconds`."""
     t0, c0 = time.monotonic(), cpu_seconds(pid)
     time.sleep(seconds)
     return (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+
+
+def wait_idle(pid: int, timeout_s: float = 300.0, below: float = 0.05) -> float:
+    """Seconds until the process uses under `below` cores over 2 s (the UMAP warm-up, numba compiling in a
+    background thread for a minute or more, grows RSS while it runs: "before" is read once it is done)."""
+    t0 = time.monotonic()
+    while cpu_share(pid, 2.0) >= below and time.monotonic() - t0 < timeout_s:
+        pass
+    return time.monotonic() - t0
 
 
 def load_average() -> str:
@@ -226,6 +250,7 @@ async def run_load(url: str, pid: int | None, n: int, dataset: str, alone_s: flo
             await drawn(warm_page, 180)
         await warm.close()
         await asyncio.sleep(3)
+        idle_wait = wait_idle(pid) if pid else float("nan")
         rss_before = rss_mb(pid) if pid else float("nan")
         idle_cpu = cpu_share(pid, 2.0) if pid else float("nan")
         load_before = load_average()
@@ -234,10 +259,12 @@ async def run_load(url: str, pid: int | None, n: int, dataset: str, alone_s: flo
         start, done = asyncio.Event(), asyncio.Event()
         visitors = [asyncio.create_task(visitor(browser, url, results, start)) for _ in range(n)]
         sampler = asyncio.create_task(sample_rate(trainer, None, done))
-        t0 = time.monotonic()
+        t0, server_cpu0, browser_cpu0 = time.monotonic(), cpu_seconds(pid) if pid else float("nan"), chromium_cpu_seconds()
         start.set()
         await asyncio.gather(*visitors)
         load_s = time.monotonic() - t0
+        server_cpu = (cpu_seconds(pid) if pid else float("nan")) - server_cpu0
+        browser_cpu = chromium_cpu_seconds() - browser_cpu0
         done.set()
         loaded = await sampler
         load_during = load_average()
@@ -266,9 +293,14 @@ async def run_load(url: str, pid: int | None, n: int, dataset: str, alone_s: flo
                  "note": f"alone {statistics.median(alone):,.0f} images/s ({len(alone)} samples); under load "
                          f"{len(loaded)} samples, min {min(loaded, default=float('nan')):,.0f}"})
     rows.append({"benchmark": "server RSS", "setting": setting, "value": round(rss_10), "unit": "MB (10 s after close)",
-                 "note": f"before {rss_before:,.0f} MB; 60 s after all sessions closed {rss_60:,.0f} MB"})
+                 "note": f"before {rss_before:,.0f} MB (read once the warmed server was idle, after {idle_wait:.0f} s); "
+                         f"60 s after all sessions closed {rss_60:,.0f} MB ({100 * (rss_60 / rss_before - 1):+.1f} %)"})
     rows.append({"benchmark": "server CPU 10 s after close", "setting": setting, "value": round(cpu_10, 3),
                  "unit": "cores (2 s mean)", "note": f"idle before the load {idle_cpu:.3f} cores"})
+    rows.append({"benchmark": "CPU during the load", "setting": setting, "value": round(server_cpu / load_s, 2),
+                 "unit": "server cores (mean)",
+                 "note": f"server {server_cpu:.0f} core-s (the trainer's thread included), chromium {browser_cpu:.0f} core-s "
+                         f"of the {os.cpu_count() * load_s:.0f} core-s the machine had"})
     rows.append({"benchmark": "machine load", "setting": setting, "value": load_during, "unit": "load average",
                  "note": f"before {load_before}; 1/5/15 min, 2 cores shared with other work"})
     return rows
