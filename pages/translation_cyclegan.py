@@ -57,10 +57,11 @@ else:
 st.subheader("Ablations side by side")
 same_pair = [c for c in entries if c.dataset == ckpt.dataset and c.path != ckpt.path]
 if not same_pair:
-    st.caption("No other model of this pair is shipped (the λ = 0 ablation ships for mnist-digits).")
+    st.caption("No other model of this pair is shipped (ablations ship for MNIST ↔ digits, λ = 0, and for inverted "
+               "MNIST, λ_id = 0).")
 else:
-    other = backend.choose_checkpoint("Compare with", "cg_other", settings, same_pair,
-                                      prefer="cyclegan-mnist-digits-no-cycle")
+    ablation = next((c.name for c in same_pair if c.name.startswith(f"{ckpt.name}-")), None)  # e.g. …-no-cycle
+    other = backend.choose_checkpoint("Compare with", "cg_other", settings, same_pair, prefer=ablation)
     if other is not None:
         cols = st.columns(2)
         for col, model in zip(cols, (ckpt, other)):
@@ -72,8 +73,7 @@ else:
                     st.image(image, caption="A → B → A", width="stretch")
                 st.dataframe(analysis.number_table(model.metrics), hide_index=True, width="stretch",
                              key=f"cg_numbers_{col is cols[0]}")
-        st.caption("Without the cycle loss (λ = 0) nothing ties G_AB(a) to a: translations may look like the "
-                   "target domain and still lose the digit — compare the label preservation.")
+        st.caption(analysis.ablation_note(ckpt.config, other.config))
 
 st.subheader("The steganography probe")
 st.caption("Chu et al. (2017): a CycleGAN can hide its input in faint patterns of the translation and read it "

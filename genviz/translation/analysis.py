@@ -60,3 +60,17 @@ def number_table(metrics: dict[str, float]) -> list[dict[str, object]]:
         if ab is not None or ba is not None:
             rows.append({"number": label, "A → B": ab, "B → A": ba})
     return rows
+
+
+def ablation_note(first, second) -> str:
+    """What to look for when two CycleGANs of one pair differ (their configs): the cycle weight λ, the
+    identity weight λ_id, or something else."""
+    notes = []
+    if first.cycle_lambda != second.cycle_lambda:
+        notes.append("Without the cycle loss (λ = 0) nothing ties G_AB(a) to a: translations may look like the "
+                     "target domain and still lose the digit — compare the label preservation.")
+    if first.identity_weight != second.identity_weight:
+        notes.append("The identity loss asks G_AB(b) = b. Where the true map is far from the identity (inverted "
+                     "MNIST: the true G_AB is 1 − x), it pulls G the wrong way — compare the PSNR against the "
+                     "true map and the label preservation of the model with λ_id = 0.")
+    return " ".join(notes) or "The two models differ in other settings than λ and λ_id (width, steps or seed)."

@@ -28,7 +28,8 @@ def test_page_shows_grids_numbers_ablation_and_probe(shared_data, monkeypatch):
 
     monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
     full = _save_tiny("tiny-cyclegan")
-    _save_tiny("tiny-cyclegan-no-cycle", cycle_lambda=0.0)
+    _save_tiny("tiny-other-cyclegan")  # the same pair, sorted first: the comparison must still start on the ablation
+    no_cycle = _save_tiny("tiny-cyclegan-no-cycle", cycle_lambda=0.0)
     catalogue.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.switch_page("pages/translation_cyclegan.py").run()
@@ -37,6 +38,8 @@ def test_page_shows_grids_numbers_ablation_and_probe(shared_data, monkeypatch):
     assert len(at.get("image")) >= 4  # two round trips, one ablation grid per model, the probe
     assert any("noise" in m.label for m in at.metric)
     assert any("trained 3 steps" in c.value for c in at.caption), "the steps the file records, not '?'"
+    assert at.selectbox(key="cg_other").value == no_cycle  # the model named after this one's ablation
+    assert any("Without the cycle loss" in c.value for c in at.caption)
     at.segmented_control(key="cg_stego_dir").set_value("ba").run()
     assert not at.exception
     catalogue.clear()
@@ -76,3 +79,12 @@ def test_train_page_trains_a_cyclegan_with_previews_and_saves_it(shared_data, mo
     assert at.success, [e.value for e in at.error]
     saved = checkpoints.load(next(checkpoints.user_dir().glob("cyclegan-*.safetensors")))
     assert saved.config.cycle_lambda == 5.0 and saved.config.identity_weight == 0.0 and saved.dataset == "mnist-thick"
+
+
+def test_ablation_note_names_what_differs():
+    from genviz.translation.analysis import ablation_note
+
+    base = CycleGANConfig(pair="mnist-inverted")
+    assert "identity loss" in ablation_note(base, CycleGANConfig(pair="mnist-inverted", identity_weight=0.0))
+    assert "cycle loss" in ablation_note(base, CycleGANConfig(pair="mnist-inverted", cycle_lambda=0.0))
+    assert "other settings" in ablation_note(base, CycleGANConfig(pair="mnist-inverted", g_width=8))
