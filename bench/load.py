@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import os
 import re
 import socket
@@ -326,12 +325,8 @@ def main() -> int:
         else:
             with streamlit_server() as (url, pid):
                 rows += asyncio.run(run_load(url, pid, n, args.dataset, args.alone))
-    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    header = f"Machine: {bench_run.machine()}. Run: {when}. `python bench/load.py --sessions {' '.join(map(str, args.sessions))}`."
-    print(header)
-    print(bench_run.table(rows))
-    if args.record:
-        bench_run.record("load", rows, header)
+    bench_run.report("load", rows, f"python bench/load.py --sessions {' '.join(map(str, args.sessions))}",
+                     record_it=args.record)
     return 0
 
 

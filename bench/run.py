@@ -62,6 +62,20 @@ def record(name: str, rows: list[dict], header: str) -> None:
     RESULTS.write_text(text)
 
 
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def report(name: str, rows: list[dict], command: str, *, record_it: bool, context: str = "") -> None:
+    """Print a standalone bench's header (machine, time, `context`, the command) and table; with `record_it`,
+    also write them into BENCHMARKS.md as section `name`."""
+    header = f"Machine: {machine()}. Run: {now()}{', ' + context if context else ''}. `{command}`."
+    print(header)
+    print(table(rows))
+    if record_it:
+        record(name, rows, header)
+
+
 def main(names: list[str]) -> int:
     from genviz.core.device import configure_threads
 
@@ -77,8 +91,7 @@ def main(names: list[str]) -> int:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
         print(f"running {name} …", file=sys.stderr, flush=True)
         rows = module.run()
-        when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        record(name, rows, f"Machine: {machine()}. Run: {when}.")
+        record(name, rows, f"Machine: {machine()}. Run: {now()}.")
         all_rows += rows
     print(f"Machine: {machine()}")
     print(table(all_rows))

@@ -73,7 +73,7 @@ else:
                     st.image(image, caption="A → B → A", width="stretch")
                 st.dataframe(analysis.number_table(model.metrics), hide_index=True, width="stretch",
                              key=f"cg_numbers_{col is cols[0]}")
-        st.caption(analysis.ablation_note(ckpt.config, other.config))
+        st.caption(analysis.ablation_note(ckpt.config, other.config, ckpt.metrics, other.metrics))
 
 st.subheader("The steganography probe")
 st.caption("Chu et al. (2017): a CycleGAN can hide its input in faint patterns of the translation and read it "

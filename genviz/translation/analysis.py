@@ -62,15 +62,52 @@ def number_table(metrics: dict[str, float]) -> list[dict[str, object]]:
     return rows
 
 
-def ablation_note(first, second) -> str:
+def _label_pair(metrics: dict[str, float]) -> tuple[float, float] | None:
+    ab, ba = metrics.get("label_preservation_ab"), metrics.get("label_preservation_ba")
+    return None if ab is None or ba is None else (ab, ba)
+
+
+def _evidence(what: str, with_: tuple, without: tuple, with_name: str, without_name: str, psnr: tuple | None) -> str:
+    """"Here it holds / does not show: …" from the two models' label preservation (A → B / B → A, mean)."""
+    (wa, wb), (oa, ob) = with_, without
+    gain = (oa + ob) / 2 - (wa + wb) / 2  # positive: the model without the term preserves more labels
+    numbers = (f"label preservation A → B / B → A is {wa:.0%} / {wb:.0%} {with_name} and {oa:.0%} / {ob:.0%} "
+               f"{without_name}")
+    if psnr is not None:
+        numbers += f"; PSNR against the true map {psnr[0]:.1f} dB {with_name}, {psnr[1]:.1f} dB {without_name}"
+    if what == "cycle":
+        holds = gain <= -0.10
+    else:
+        holds = gain >= 0.10
+    if max(wa, wb, oa, ob) < 0.3:
+        return (f"Here neither model learned the map ({numbers}; chance is 10%), so this pair does not show the "
+                "point at its training budget.")
+    return f"Here it {'holds' if holds else 'does not show (a difference under 10 points)'}: {numbers}."
+
+
+def ablation_note(first, second, first_metrics: dict | None = None, second_metrics: dict | None = None) -> str:
     """What to look for when two CycleGANs of one pair differ (their configs): the cycle weight λ, the
-    identity weight λ_id, or something else."""
+    identity weight λ_id, or something else. With both models' recorded metrics, each point is followed by
+    whether these two models show it, with their numbers."""
     notes = []
+    labels = (_label_pair(first_metrics or {}), _label_pair(second_metrics or {}))
+    measured = None not in labels
     if first.cycle_lambda != second.cycle_lambda:
         notes.append("Without the cycle loss (λ = 0) nothing ties G_AB(a) to a: translations may look like the "
                      "target domain and still lose the digit — compare the label preservation.")
+        if measured:
+            hi, lo = (0, 1) if first.cycle_lambda > second.cycle_lambda else (1, 0)
+            cfg = (first, second)
+            notes.append(_evidence("cycle", labels[hi], labels[lo], f"with λ = {cfg[hi].cycle_lambda:g}",
+                                   f"with λ = {cfg[lo].cycle_lambda:g}", None))
     if first.identity_weight != second.identity_weight:
         notes.append("The identity loss asks G_AB(b) = b. Where the true map is far from the identity (inverted "
                      "MNIST: the true G_AB is 1 − x), it pulls G the wrong way — compare the PSNR against the "
                      "true map and the label preservation of the model with λ_id = 0.")
+        if measured:
+            hi, lo = (0, 1) if first.identity_weight > second.identity_weight else (1, 0)
+            cfg, mets = (first, second), (first_metrics, second_metrics)
+            psnr = tuple(mets[i].get("psnr_ab") for i in (hi, lo))
+            notes.append(_evidence("identity", labels[hi], labels[lo], f"with λ_id = {cfg[hi].identity_weight:g}·λ",
+                                   f"with λ_id = {cfg[lo].identity_weight:g}·λ", None if None in psnr else psnr))
     return " ".join(notes) or "The two models differ in other settings than λ and λ_id (width, steps or seed)."
