@@ -298,8 +298,13 @@ def truncation_trend(curve: list[dict[str, float]]) -> dict[str, float]:
     from scipy.stats import spearmanr  # here: scipy.stats costs ~0.5 s to import, and only this needs it
 
     psis = [p["psi"] for p in curve]
-    return {f"truncation_rho_{k}": float(spearmanr(psis, [p[k] for p in curve]).statistic)
-            for k in ("confidence", "precision", "recall", "frechet_distance")}
+
+    def rho(values: list[float]) -> float:
+        # A number that does not change with ψ (e.g. precision 0 at every ψ of an untrained G) has no trend: ρ = 0,
+        # where scipy would warn and give NaN.
+        return 0.0 if len(set(values)) < 2 else float(spearmanr(psis, values).statistic)
+
+    return {f"truncation_rho_{k}": rho([p[k] for p in curve]) for k in ("confidence", "precision", "recall", "frechet_distance")}
 
 
 def quality_with_truncation(model: GAN, config: GANConfig, data) -> dict[str, Any]:

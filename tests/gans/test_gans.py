@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import pytest
 import torch
@@ -479,7 +480,7 @@ def test_ema_generator_averages_and_draws_the_samples(digits):
     live, ema = list(model.generator.parameters()), list(model.generator_ema.parameters())
     assert all(not p.requires_grad for p in ema)
     moved = [float((e - b).norm()) for e, b in zip(ema, before)]
-    gap = [float((e - g).norm()) for e, g in zip(ema, live)]
+    gap = [float((e - g).detach().norm()) for e, g in zip(ema, live)]
     assert sum(moved) > 0 and sum(gap) > 0  # it follows G, a step behind
     plain = seeded_model(tiny("dcgan"), 0)
     assert plain.generator_ema is None and plain.sampler is plain.generator
@@ -510,6 +511,18 @@ def test_truncation_curve_and_trend_on_digits(digits):
         assert 0 <= p["label_agreement"] <= 1
     assert set(truncation_trend(curve)) == {f"truncation_rho_{k}" for k in
                                             ("confidence", "precision", "recall", "frechet_distance")}
+
+
+def test_truncation_trend_of_a_number_that_does_not_change_is_zero_not_nan():
+    from genviz.gans.recipes import truncation_trend
+
+    curve = [{"psi": psi, "confidence": c, "precision": 0.0, "recall": r, "frechet_distance": 10 - psi}
+             for psi, c, r in ((0.5, 0.9, 0.1), (1.0, 0.8, 0.2), (2.0, 0.7, 0.3))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trend = truncation_trend(curve)
+    assert trend["truncation_rho_precision"] == 0.0
+    assert trend["truncation_rho_confidence"] == -1.0 and trend["truncation_rho_recall"] == 1.0
 
 
 def test_free_adversarial_training_of_d_replays_and_keeps_its_perturbation(digits):
