@@ -96,7 +96,9 @@ if models:
             plane = ("its two latent axes" if models[shown].config.latent_dim <= 2 else
                      f"the codes' first two principal axes ({v.explained[0]:.0%} + {v.explained[1]:.0%} of their variance;"
                      " an isotropic prior looks the same on any plane)")
+            # The plane goes in a caption: as the chart's title it ran past the chart's width and was cut off.
             st.plotly_chart(ae_figures.posterior_vs_prior(v.codes, v.draws, v.labels, imgs.classes,
-                                                          f"{shown}: {v.match.n:,} prior draws and test codes on {plane}"),
+                                                          f"{shown}: prior draws and test codes"),
                             key="ps_qz", width="stretch")
+            st.caption(f"{v.match.n:,} prior draws and {v.match.n:,} test codes on {plane}.")
             st.write(v.match.verdict(f"{shown}'s q(z)"))

@@ -104,6 +104,8 @@ def test_prior_sampling_page_scores_the_vae_above_the_vanilla_ae():
     assert mmd["VAE"] < mmd["vanilla AE"]
     assert at.radio(key="ps_qz_model").value == "AAE"
     assert any(m.value.startswith("AAE's q(z) is") for m in at.markdown)
+    # the plane is said in a caption: as the chart's title it was cut off at the chart's width
+    assert any("prior draws and" in c.value and "test codes on" in c.value for c in at.caption)
     at.select_slider(key="ps_n").set_value(250).run()
     _ok(at)
 
