@@ -98,6 +98,12 @@ class Curve:
         while self.next_at <= self.elapsed():
             self.next_at += self.budget / POINTS
 
+    def finish(self, model: torch.nn.Module, steps: int) -> None:
+        """Score the last step too, unless the last point already did."""
+        if not self.points or self.points[-1][1] != steps:
+            self.next_at = 0.0
+            self.tick(model, steps)
+
 
 def _genviz_run(imgs, budget: float) -> tuple[torch.nn.Module, int, Curve]:
     """genviz.core.train.fit on the on-device tensors until the training clock reaches the budget."""
@@ -117,9 +123,7 @@ def _genviz_run(imgs, budget: float) -> tuple[torch.nn.Module, int, Curve]:
                 break
     finally:
         run.close()
-    if not curve.points or curve.points[-1][1] != steps:
-        curve.next_at = 0.0
-        curve.tick(model, steps)
+    curve.finish(model, steps)
     return model, steps, curve
 
 
@@ -171,9 +175,7 @@ def _reference_run(imgs, budget: float) -> tuple[torch.nn.Module, int, Curve]:
                 curve.tick(model, steps)
             if curve.done():
                 break
-    if not curve.points or curve.points[-1][1] != steps:
-        curve.next_at = 0.0
-        curve.tick(model, steps)
+    curve.finish(model, steps)
     model.eval()
     return model, steps, curve
 
