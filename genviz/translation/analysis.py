@@ -67,18 +67,20 @@ def _label_pair(metrics: dict[str, float]) -> tuple[float, float] | None:
     return None if ab is None or ba is None else (ab, ba)
 
 
-def _evidence(what: str, with_: tuple, without: tuple, with_name: str, without_name: str, psnr: tuple | None) -> str:
-    """"Here it holds / does not show: …" from the two models' label preservation (A → B / B → A, mean)."""
-    (wa, wb), (oa, ob) = with_, without
-    gain = (oa + ob) / 2 - (wa + wb) / 2  # positive: the model without the term preserves more labels
-    numbers = (f"label preservation A → B / B → A is {wa:.0%} / {wb:.0%} {with_name} and {oa:.0%} / {ob:.0%} "
-               f"{without_name}")
-    if psnr is not None:
-        numbers += f"; PSNR against the true map {psnr[0]:.1f} dB {with_name}, {psnr[1]:.1f} dB {without_name}"
-    if what == "cycle":
-        holds = gain <= -0.10
-    else:
-        holds = gain >= 0.10
+def _evidence(attr: str, symbol: str, pair: tuple, claim_favours_high: bool, show_psnr: bool = False) -> str:
+    """"Here it holds / does not show: …" for two (config, metrics) that differ in `attr` (λ or λ_id), from their
+    label preservation (A → B / B → A, mean) and, with `show_psnr` where both have it, the PSNR against the true map. The model with
+    the larger `attr` is named first; the claim holds when the model it favours keeps ≥ 10 points more labels."""
+    (hi_cfg, hi), (lo_cfg, lo) = sorted(pair, key=lambda cm: getattr(cm[0], attr), reverse=True)
+    hi_name, lo_name = (f"with {symbol} = {getattr(c, attr):g}{'·λ' if attr == 'identity_weight' else ''}"
+                        for c in (hi_cfg, lo_cfg))
+    (wa, wb), (oa, ob) = _label_pair(hi), _label_pair(lo)
+    gain = (wa + wb) / 2 - (oa + ob) / 2  # positive: the model with the larger weight keeps more labels
+    numbers = (f"label preservation A → B / B → A is {wa:.0%} / {wb:.0%} {hi_name} and {oa:.0%} / {ob:.0%} "
+               f"{lo_name}")
+    if show_psnr and hi.get("psnr_ab") is not None and lo.get("psnr_ab") is not None:
+        numbers += f"; PSNR against the true map {hi['psnr_ab']:.1f} dB {hi_name}, {lo['psnr_ab']:.1f} dB {lo_name}"
+    holds = gain >= 0.10 if claim_favours_high else gain <= -0.10
     if max(wa, wb, oa, ob) < 0.3:
         return (f"Here neither model learned the map ({numbers}; chance is 10%), so this pair does not show the "
                 "point at its training budget.")
@@ -90,24 +92,17 @@ def ablation_note(first, second, first_metrics: dict | None = None, second_metri
     identity weight λ_id, or something else. With both models' recorded metrics, each point is followed by
     whether these two models show it, with their numbers."""
     notes = []
-    labels = (_label_pair(first_metrics or {}), _label_pair(second_metrics or {}))
-    measured = None not in labels
+    pair = ((first, first_metrics or {}), (second, second_metrics or {}))
+    measured = all(_label_pair(m) is not None for _, m in pair)
     if first.cycle_lambda != second.cycle_lambda:
         notes.append("Without the cycle loss (λ = 0) nothing ties G_AB(a) to a: translations may look like the "
                      "target domain and still lose the digit — compare the label preservation.")
         if measured:
-            hi, lo = (0, 1) if first.cycle_lambda > second.cycle_lambda else (1, 0)
-            cfg = (first, second)
-            notes.append(_evidence("cycle", labels[hi], labels[lo], f"with λ = {cfg[hi].cycle_lambda:g}",
-                                   f"with λ = {cfg[lo].cycle_lambda:g}", None))
+            notes.append(_evidence("cycle_lambda", "λ", pair, claim_favours_high=True))
     if first.identity_weight != second.identity_weight:
         notes.append("The identity loss asks G_AB(b) = b. Where the true map is far from the identity (inverted "
                      "MNIST: the true G_AB is 1 − x), it pulls G the wrong way — compare the PSNR against the "
                      "true map and the label preservation of the model with λ_id = 0.")
         if measured:
-            hi, lo = (0, 1) if first.identity_weight > second.identity_weight else (1, 0)
-            cfg, mets = (first, second), (first_metrics, second_metrics)
-            psnr = tuple(mets[i].get("psnr_ab") for i in (hi, lo))
-            notes.append(_evidence("identity", labels[hi], labels[lo], f"with λ_id = {cfg[hi].identity_weight:g}·λ",
-                                   f"with λ_id = {cfg[lo].identity_weight:g}·λ", None if None in psnr else psnr))
+            notes.append(_evidence("identity_weight", "λ_id", pair, claim_favours_high=False, show_psnr=True))
     return " ".join(notes) or "The two models differ in other settings than λ and λ_id (width, steps or seed)."
