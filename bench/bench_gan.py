@@ -18,10 +18,11 @@ import time
 import torch
 
 BUDGET = float(os.environ.get("GENVIZ_BENCH_GAN_SECONDS", "600"))  # the issue's 10 minutes
-KINDS = ("dcgan", "cgan", "acgan", "wgan-gp", "sngan")
+KINDS = ("dcgan", "cgan", "acgan", "wgan-gp", "sngan", "biggan", "stylegan")
 
 
-def _shipped_rows() -> list[dict]:
+def shipped_rows() -> list[dict]:
+    """One row per shipped GAN of MNIST and digits (and the real-image floor), scored now."""
     from genviz.core import checkpoints, data
     from genviz.core.scoring import load_scorer, score_samples
     from genviz.gans.recipes import generator_scores
@@ -48,10 +49,12 @@ def _shipped_rows() -> list[dict]:
             s = result.scores
             extra = ckpt.meta.get("extra") or {}
             agree = f", label agreement {result.label_agreement:.0%}" if result.label_agreement is not None else ""
+            balance = max(s.label_counts) / max(1, min(s.label_counts))
             rows.append({
                 "benchmark": f"GAN quality ({dataset})", "setting": f"{kind} ({extra.get('train_steps', '?')} steps)",
                 "value": s.frechet_distance, "unit": "Fréchet distance",
-                "note": (f"confidence {s.confidence:.3f}, classes {s.classes_covered}/10{agree}; trained "
+                "note": (f"confidence {s.confidence:.3f}, classes {s.classes_covered}/10{agree}, max/min class count "
+                         f"{balance:.2f}; trained "
                          f"{extra.get('train_seconds', 0):.0f} s wall / {extra.get('train_cpu_seconds', 0):.0f} s CPU, "
                          f"{path.stat().st_size / 1e6:.2f} MB"),
             })
@@ -208,4 +211,4 @@ def _budget_rows() -> list[dict]:
 
 
 def run() -> list[dict]:
-    return _shipped_rows() + _budget_rows()
+    return shipped_rows() + _budget_rows()

@@ -67,6 +67,9 @@ class GANConfig:
     latent_dim: int = bounded(64, 1, 256, "Latent size")
     g_width: int = bounded(64, 4, 256, "Generator width")  # conv: channels of G's last stage; mlp: hidden = 4·g_width
     d_width: int = bounded(32, 4, 256, "Discriminator width")  # conv: D's first stage; mlp: hidden = 4·d_width
+    # conv D: strided 4×4 stages after those that reach G's start size (28 px: 28 → 14 → 7, then 7 → 3 with one
+    # more). The DCGAN way to give D a non-linear view of the whole digit before its linear head; mlp: ignored.
+    d_extra_stages: int = bounded(0, 0, 2, "Extra discriminator stages")
     body: str = "auto"  # "auto" (mlp below 16 px, else conv) | "conv" | "mlp"
     objective: str = ""  # "" = the preset's; see genviz.gans.objectives
     conditioning: str = ""  # "" = the preset's; one of CONDITIONINGS
@@ -308,20 +311,19 @@ class ConvDiscriminator(nn.Module):
     WGAN-GP critic (the penalty is per example) or SN-GAN (spectral norm replaces it).
     """
 
-    def __init__(self, in_channels: int, image_shape: tuple[int, int, int], width: int, batch_norm: bool):
+    def __init__(self, in_channels: int, image_shape: tuple[int, int, int], width: int, batch_norm: bool,
+                 extra_stages: int = 0):
         super().__init__()
-        k = conv_stages(image_shape)
         layers: list[nn.Module] = []
-        c = in_channels
-        for i in range(k):
+        c, s = in_channels, image_shape[1]
+        for i in range(conv_stages(image_shape) + extra_stages):
             out = width * 2**i
-            layers.append(nn.Conv2d(c, out, 4, 2, 1, bias=not (batch_norm and i > 0)))  # halves H and W
+            layers.append(nn.Conv2d(c, out, 4, 2, 1, bias=not (batch_norm and i > 0)))  # s → ⌊s / 2⌋
             if batch_norm and i > 0:
                 layers.append(nn.BatchNorm2d(out))
             layers.append(nn.LeakyReLU(0.2, True))
-            c = out
+            c, s = out, s // 2
         self.net = nn.Sequential(*layers, nn.Flatten())
-        s = image_shape[1] // 2**k
         self.out_dim = c * s * s
 
     def forward(self, x: Tensor) -> Tensor:
@@ -352,7 +354,7 @@ class Discriminator(nn.Module):
         label_in = config.n_classes if config.conditioning == "input" else 0
         if config.resolved_body == "conv":
             self.body = ConvDiscriminator(c + label_in, config.image_shape, config.d_width,
-                                          batch_norm=config.d_norm == "batch")
+                                          batch_norm=config.d_norm == "batch", extra_stages=config.d_extra_stages)
         else:
             self.body = MLPDiscriminator(config.n_pixels + label_in, config.d_width)
         self.head = nn.Linear(self.body.out_dim, 1)

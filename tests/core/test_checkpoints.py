@@ -347,3 +347,9 @@ def test_stale_temp_files_of_our_pattern_are_removed(tmp_path):
     (tmp_path / ".dir.a1b2c3d4.tmp").mkdir()
     assert sorted(atomic.remove_stale_temp_files([tmp_path, tmp_path / "missing"])) == sorted(ours)
     assert all(p.exists() for p in [fresh, *theirs]) and (tmp_path / ".dir.a1b2c3d4.tmp").is_dir()
+
+
+def test_shipped_checkpoints_folder_stays_within_its_budget():
+    """checkpoints/ ships with every clone: the issue that added the later GAN ideas capped it at 40 MB (MiB here)."""
+    total = sum(p.stat().st_size for p in checkpoints.SHIPPED_DIR.iterdir() if p.is_file())
+    assert total <= 40 * 2**20, f"checkpoints/ holds {total / 2**20:.1f} MiB"

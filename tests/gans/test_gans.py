@@ -71,6 +71,23 @@ def test_dcgan_conv_bodies_for_28_and_32(size, stages):
     assert 0.4e6 < g_params < 1e6, "default MNIST generator stays small (0.5–1M parameters)"
 
 
+@pytest.mark.parametrize("kind", ["dcgan", "sngan", "wgan-gp", "cgan"])
+def test_extra_discriminator_stages_reach_a_smaller_map(kind):
+    """28 → 14 → 7, then one strided stage per extra: 7 → 3 → 1, channels doubling; the score is still one per image."""
+    sizes = {}
+    for extra in (0, 1, 2):
+        cfg = GANConfig(kind=kind, image_shape=(1, 28, 28), d_width=8, g_width=8, d_extra_stages=extra)
+        d = GAN(cfg).discriminator
+        convs = [m for m in d.body.modules() if isinstance(m, torch.nn.Conv2d)]
+        assert len(convs) == 2 + extra and convs[-1].out_channels == 8 * 2 ** (1 + extra)
+        sizes[extra] = d.body.out_dim // convs[-1].out_channels
+        labels = torch.arange(5) % 10 if cfg.d_takes_labels else None
+        assert d(torch.rand(5, 1, 28, 28), labels).logit.shape == (5,)
+    assert sizes == {0: 49, 1: 9, 2: 1}
+    with pytest.raises(ConfigError, match="Extra discriminator stages"):
+        GANConfig(kind=kind, image_shape=(1, 28, 28), d_extra_stages=3)
+
+
 def test_spectral_norm_only_in_sngan():
     sn = GAN(tiny("sngan"))
     names = [n for n, _ in sn.discriminator.named_parameters()]
@@ -363,6 +380,33 @@ def test_shipped_gans_carry_scores_history_and_time(name):
     assert extra["train_seconds"] > 0 and extra["curve"] and len(extra["progress_steps"]) >= 2
     if name.startswith("dcgan-"):
         assert set(extra["gradient_vanishing"]["curves"]) == {"saturating", "non-saturating"}
+
+
+# The bar for a shipped MNIST GAN (issue 18): Fréchet distance ≤ 60 in the project classifier's features, all 10
+# classes with max/min class count ≤ 2 among the 1,000 scored samples, trained in ≤ 10 minutes on 2 cores.
+MNIST_BAR = ["dcgan-mnist", "cgan-mnist", "acgan-mnist", "wgan-gp-mnist", "biggan-mnist"]
+
+
+@pytest.mark.parametrize("name", MNIST_BAR)
+def test_shipped_mnist_gans_meet_the_teaching_bar(name):
+    path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
+    info = checkpoints.info(path)
+    extra = json.loads(checkpoints.read_metadata(path)["extra"])
+    counts = extra["label_counts"]
+    assert info.metrics["frechet_distance"] <= 60, info.metrics
+    assert info.metrics["classes_covered"] == 10 and max(counts) <= 2 * min(counts), counts
+    assert extra["train_seconds"] <= 600, extra["train_seconds"]
+
+
+def test_unconditional_kinds_default_to_the_deeper_discriminator():
+    """The Train page and the CLI start each kind from the D of its shipped MNIST recipe (genviz/pretrained.py)."""
+    from genviz.pretrained import PRETRAINED
+
+    for spec in PRETRAINED:
+        if spec.kind in GAN_KINDS and spec.name == f"{spec.kind}-mnist":
+            params = {p.name: p.default for p in registry.get(spec.kind).params}
+            assert params["d_extra_stages"] == spec.config.get("d_extra_stages", 0), spec.name
+    assert {p.name: p.default for p in registry.get("dcgan").params}["d_extra_stages"] == 2
 
 
 # --- variants as data ---------------------------------------------------------------------------------
