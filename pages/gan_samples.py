@@ -82,8 +82,8 @@ if ckpt is not None:
                    "Here not every number moves the way the lecture says: read the curve."))
     extra = ckpt.meta.get("extra") or {}
     ran = [f"{extra['train_steps']:,} steps" if extra.get("train_steps") else "",
-           f"{ckpt.meta['epochs']:g} epochs" if ckpt.meta.get("epochs") else "",
+           f"{float(ckpt.meta['epochs']):.3g} epochs" if ckpt.meta.get("epochs") else "",
            f"in {extra['train_seconds']:.0f} s" if extra.get("train_seconds") else ""]
     if any(ran):  # only what was recorded: never "? steps"
-        st.caption(f"Trained for {' '.join(r for r in ran if r)} on {ckpt.dataset}"
+        st.caption(f"Trained for {', '.join(r for r in ran[:2] if r)} {ran[2]} on {ckpt.dataset}".replace("  ", " ")
                    + (f"; created {ckpt.meta['created']}." if ckpt.meta.get("created") else "."))
