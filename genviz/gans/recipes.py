@@ -344,7 +344,6 @@ def _common(kind: str) -> tuple[ParamSpec, ...]:
     )
 
 
-
 def _axes(kind: str) -> tuple[ParamSpec, ...]:
     """The three GAN axes as settings, defaulting to the preset's point."""
     preset = PRESETS[kind]
