@@ -49,12 +49,11 @@ def shipped_rows() -> list[dict]:
             s = result.scores
             extra = ckpt.meta.get("extra") or {}
             agree = f", label agreement {result.label_agreement:.0%}" if result.label_agreement is not None else ""
-            balance = max(s.label_counts) / max(1, min(s.label_counts))
             rows.append({
                 "benchmark": f"GAN quality ({dataset})", "setting": f"{kind} ({extra.get('train_steps', '?')} steps)",
                 "value": s.frechet_distance, "unit": "Fréchet distance",
                 "note": (f"confidence {s.confidence:.3f}, classes {s.classes_covered}/10{agree}, max/min class count "
-                         f"{balance:.2f}; trained "
+                         f"{s.class_count_ratio:.2f}; trained "
                          f"{extra.get('train_seconds', 0):.0f} s wall / {extra.get('train_cpu_seconds', 0):.0f} s CPU, "
                          f"{path.stat().st_size / 1e6:.2f} MB"),
             })

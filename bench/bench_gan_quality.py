@@ -69,9 +69,8 @@ def arm_curve(imgs, kind: str, config: dict, train: dict) -> tuple[list[tuple[in
             curve.append((rec.step, round(scored.scores.frechet_distance, 1)))
             scoring += time.perf_counter() - t
     seconds = time.perf_counter() - start - scoring
-    counts = list(scored.scores.label_counts)
     return curve, seconds, {"confidence": scored.scores.confidence, "classes": scored.scores.classes_covered,
-                            "max_min": max(counts) / max(1, min(counts))}
+                            "max_min": scored.scores.class_count_ratio}
 
 
 def run() -> list[dict]:

@@ -75,9 +75,8 @@ def arm_curve(kind: str, config: dict, train: dict) -> dict:
         if trained >= next_t:
             t = time.perf_counter()
             s = generator_scores(run.model, imgs)
-            counts = s.scores.label_counts
             curve.append((round(trained), rec.step, round(s.scores.frechet_distance, 1),
-                          round(s.scores.confidence, 3), round(max(counts) / max(1, min(counts)), 2)))
+                          round(s.scores.confidence, 3), round(s.scores.class_count_ratio, 2)))
             scoring += time.perf_counter() - t
             next_t += EVERY
             if trained >= SECONDS:

@@ -85,5 +85,6 @@ if ckpt is not None:
            f"{float(ckpt.meta['epochs']):.3g} epochs" if ckpt.meta.get("epochs") else "",
            f"in {extra['train_seconds']:.0f} s" if extra.get("train_seconds") else ""]
     if any(ran):  # only what was recorded: never "? steps"
-        st.caption(f"Trained for {', '.join(r for r in ran[:2] if r)} {ran[2]} on {ckpt.dataset}".replace("  ", " ")
+        length = " ".join(p for p in (", ".join(r for r in ran[:2] if r), ran[2]) if p)
+        st.caption(f"Trained for {length} on {ckpt.dataset}"
                    + (f"; created {ckpt.meta['created']}." if ckpt.meta.get("created") else "."))

@@ -136,6 +136,11 @@ class SampleScores:
     classes_covered: int  # classes predicted for at least 1% of the samples
     frechet_distance: float
 
+    @property
+    def class_count_ratio(self) -> float:
+        """Largest over smallest predicted class count (an empty class counts as 1): 1 is perfectly balanced."""
+        return max(self.label_counts) / max(1, min(self.label_counts))
+
 
 def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor | None,
                   real_features: Tensor | None = None) -> SampleScores:

@@ -22,7 +22,7 @@ from genviz.core.paths import SHIPPED_DIR
 from genviz.core.scoring import classifier_features, frechet_distance, load_scorer
 from genviz.core.train import TrainParams, new_run
 from genviz.gans.experiments import d_robust_accuracy
-from genviz.gans.recipes import generator_scores, preview_labels
+from genviz.gans.recipes import D_EXTRA_STAGES, generator_scores, preview_labels
 
 CHECK_EVERY = 15.0  # seconds of training between two distance measurements on a curve
 CURVE_SAMPLES = 500
@@ -66,7 +66,8 @@ def conditioning_experiment(imgs: data.ImageData, budget: float, seeds: int) -> 
     """cBN with a shared embedding (the biggan G) vs the cGAN's input concatenation; the same D as the
     shipped biggan-mnist (projection, spectral norm, one extra stage, hinge) and EMA; label agreement and
     Fréchet distance against seconds."""
-    base = {"objective": "hinge", "conditioning": "projection", "d_norm": "spectral", "ema": 0.999, "d_extra_stages": 1}
+    base = {"objective": "hinge", "conditioning": "projection", "d_norm": "spectral", "ema": 0.999,
+            "d_extra_stages": D_EXTRA_STAGES["biggan"]}
     out = []
     for g_cond in ("cbn", "input"):
         for seed in range(seeds):
