@@ -142,6 +142,29 @@ def test_pairs_from_mnist_are_unpaired_halves(shared_data):
     assert digits_pair.b_train.shape[1:] == (1, 16, 16) and len(digits_pair.b_test) == 360
 
 
+def _ink_height(x: torch.Tensor) -> float:
+    """Mean share of the rows that hold ink (> 0.3): how tall the digit is in its frame."""
+    return float((x[:, 0] > 0.3).any(2).float().mean())
+
+
+def test_a_domain_crops_before_it_resizes():
+    x = torch.zeros(2, 1, 28, 28)
+    x[:, :, 4:24, 4:24] = 1.0  # a 20×20 box, as MNIST centres its digits
+    plain, box = pairs.MNIST.prepare(x, 16), pairs.MNIST_BOX.prepare(x, 16)
+    assert plain.shape == box.shape == (2, 1, 16, 16)
+    assert _ink_height(box) == 1.0 and _ink_height(plain) < 0.8
+    assert pairs.pair("mnist-digits").a is pairs.MNIST_BOX and pairs.pair("mnist-thick").a is pairs.MNIST
+
+
+@pytest.mark.realdata
+def test_the_digits_pair_draws_both_domains_at_one_scale(shared_data):
+    """Uncut, an MNIST digit fills 72 % of the 16-px frame's height and a scikit-learn digit all of it: G would have
+    to rescale each digit. Cut to MNIST's 20×20 box, the heights agree within 10 %."""
+    data = pairs.load_pair("mnist-digits", root=shared_data)
+    a, b = _ink_height(data.a_test[:2000]), _ink_height(data.b_test)
+    assert abs(a - b) < 0.1, (a, b)
+
+
 @pytest.mark.realdata
 def test_cli_trains_and_evaluates_a_pair(tmp_path, capsys, shared_data, monkeypatch):
     from genviz.cli import main
