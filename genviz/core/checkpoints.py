@@ -15,6 +15,7 @@ import re
 import stat
 import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -39,6 +40,10 @@ _MAX_DEPTH = 32  # JSON nesting allowed in a header or a metadata entry (ours: 4
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}")
 _PICKLE_MARKS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 _EXTRA = "__extra__."  # prefix of stored tensors that are not model weights
+# Byte arrays among them (progress grids of digits: mostly black) are stored zlib-packed, about 4× smaller; the
+# metadata entry "packed" gives each one's shape. Unpacking is bounded by that shape (no zip bombs).
+_PACK_MIN = 4096  # bytes; smaller arrays are stored as they are
+_MAX_UNPACKED = 256 * 1024 * 1024
 
 
 user_dir = paths.user_checkpoint_dir
@@ -120,8 +125,12 @@ def encode(
         if half and v.is_floating_point():
             v = v.half()
         tensors[k] = v.clone()
+    packed: dict[str, list[int]] = {}
     for k, v in (extra_tensors or {}).items():
         v = v.detach().cpu().contiguous()
+        if v.dtype == torch.uint8 and v.numel() >= _PACK_MIN:
+            packed[k] = list(v.shape)
+            v = torch.frombuffer(bytearray(zlib.compress(v.numpy().tobytes(), 9)), dtype=torch.uint8)
         tensors[_EXTRA + k] = (v.half() if half and v.is_floating_point() else v).clone()
     meta = {
         "format": FORMAT,
@@ -135,7 +144,31 @@ def encode(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "weights_sha256": _weights_digest(tensors),
     }
+    if packed:
+        meta["packed"] = json.dumps(packed)
     return st_save(tensors, metadata=meta)
+
+
+def _unpack(extra: dict[str, torch.Tensor], meta: dict[str, str], path: Path) -> dict[str, torch.Tensor]:
+    """The byte arrays `encode` packed, restored to their shapes; a sentence when one does not unpack to its shape."""
+    packed = _json_field(meta, "packed", path, {}, dict)
+    out = dict(extra)
+    for k, shape in packed.items():
+        ok = (k in extra and extra[k].dtype == torch.uint8 and isinstance(shape, list)
+              and all(isinstance(n, int) and 0 <= n for n in shape))
+        size = int(np.prod(shape)) if ok else -1
+        data = b""
+        if ok and size <= _MAX_UNPACKED:
+            unpacker = zlib.decompressobj()
+            try:
+                data = unpacker.decompress(extra[k].numpy().tobytes(), size + 1)
+            except zlib.error:
+                data = b""
+            ok = len(data) == size and unpacker.eof
+        if not ok or size > _MAX_UNPACKED:
+            raise CheckpointError(f"{path.name} is damaged: its stored array '{k}' does not unpack to its recorded shape.")
+        out[k] = torch.frombuffer(bytearray(data), dtype=torch.uint8).reshape(shape)
+    return out
 
 
 def with_suffix(path: str | Path) -> Path:
@@ -346,8 +379,8 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
         model = spec.build(config)
     except GenvizError as err:
         raise CheckpointError(f"{path.name} cannot be rebuilt: {err}") from None
-    extra_tensors = {k[len(_EXTRA):]: v.float() if v.is_floating_point() else v
-                     for k, v in tensors.items() if k.startswith(_EXTRA)}
+    extra_tensors = _unpack({k[len(_EXTRA):]: v.float() if v.is_floating_point() else v
+                             for k, v in tensors.items() if k.startswith(_EXTRA)}, meta, path)
     tensors = {k: v for k, v in tensors.items() if not k.startswith(_EXTRA)}
     own = model.state_dict()
     missing = sorted(set(own) - set(tensors))
@@ -359,7 +392,8 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
         raise CheckpointError(f"{path.name}: its weights do not fit a '{kind}' model with its config ({what}).")
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
     model.to(device).eval()
-    rest = {k: v for k, v in meta.items() if k not in ("format", "config", "metrics", "kind", "dataset", "weights_sha256")}
+    rest = {k: v for k, v in meta.items()
+            if k not in ("format", "config", "metrics", "kind", "dataset", "weights_sha256", "packed")}
     rest["epochs"] = _json_field(meta, "epochs", path, None, (int, float, type(None)))
     rest["extra"] = _json_field(meta, "extra", path, None, (dict, type(None)))
     return Checkpoint(path=path, kind=kind, config=config, model=model, dataset=meta.get("dataset", "?"),

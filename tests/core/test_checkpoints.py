@@ -36,6 +36,28 @@ def test_round_trip_keeps_weights_config_metrics(tmp_path, model_and_config):
     assert [i.name for i in info] == ["m"] and info[0].metrics == {"test_loss": 1.5}
 
 
+def test_byte_arrays_are_stored_packed_and_a_crafted_shape_is_refused(tmp_path, model_and_config):
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    model, config = model_and_config
+    grids = torch.zeros(16, 1, 28, 28, dtype=torch.uint8)
+    grids[:, :, 10:18, 12:15] = 255  # a stroke on black, as progress grids of digits are
+    plain = checkpoints.save(tmp_path / "plain", model, config, dataset="digits")
+    path = checkpoints.save(tmp_path / "m", model, config, dataset="digits", extra_tensors={"grids": grids})
+    assert path.stat().st_size - plain.stat().st_size < grids.numel() / 4  # stored packed
+    ckpt = checkpoints.load(path)
+    assert torch.equal(ckpt.extra_tensors["grids"], grids) and "packed" not in ckpt.meta
+    # a file whose recorded shape promises more bytes than it holds (or a bomb) gives a sentence
+    raw = path.read_bytes()
+    meta = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]
+    for shape in ([16, 1, 28, 29], [4096, 4096, 4096]):
+        forged = tmp_path / "forged.safetensors"
+        forged.write_bytes(st_save(st_load(raw), metadata={**meta, "packed": json.dumps({"grids": shape})}))
+        with pytest.raises(CheckpointError, match="does not unpack to its recorded shape"):
+            checkpoints.load(forged)
+
+
 def test_half_precision_is_smaller_and_loads_as_float32(tmp_path, model_and_config):
     model, config = model_and_config
     full = checkpoints.save(tmp_path / "full", model, config, dataset="digits")
