@@ -83,6 +83,7 @@ class GANConfig:
     # two time scales (Heusel et al. 2017): D's learning rate is this multiple of G's
     d_lr_scale: float = bounded(1.0, 0.1, 10.0, "D's learning rate ÷ G's")
     ortho_reg: float = bounded(0.0, 0.0, 0.01, "Orthogonal regularisation β")  # BigGAN's off-diagonal form
+    r1_gamma: float = bounded(0.0, 0.0, 100.0, "R1 penalty γ")  # γ/2 E‖∇ₓD(x)‖² on real images; 0 = off
     # discriminator option: "free" adversarial training of D (Zhong et al. 2020, Fast-GAN); ε on [−1, 1] images
     adv_eps: float = bounded(0.0, 0.0, 0.5, "Adversarial ε of D")  # 0 = off; the step τ equals ε, as in their code
     adv_replays: int = bounded(2, 1, 8, "Adversarial replays m per batch")

@@ -87,6 +87,14 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     return weight * ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
+def r1_penalty(real_scores: Tensor, real: Tensor, gamma: float) -> Tensor:
+    """γ/2 E_x[‖∇_x D(x)‖²] on real images (Mescheder et al. 2018), the regulariser StyleGAN trains D with
+    instead of spectral norm: D's surface is kept flat where the data lie, so G is not pushed off them.
+    `real` must require grad and `real_scores` be D's scores of it."""
+    (grads,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
+    return 0.5 * gamma * grads.flatten(1).square().sum(1).mean()
+
+
 def auxiliary_class_loss(class_logits: Tensor, labels: Tensor) -> Tensor:
     """AC-GAN's class term: cross-entropy −E[log P(C = y | x)] on real and generated images (Odena et al. 2017)."""
     return F.cross_entropy(class_logits, labels)

@@ -84,6 +84,9 @@ class GANRecipe:
         """D's loss on a real and a fake batch and its parts (detached). `penalty=False` leaves out the
         gradient penalty (held-out evaluation runs without gradients)."""
         cfg, obj = self.config, self.objective
+        r1 = cfg.r1_gamma > 0 and penalty
+        if r1 and not x.requires_grad:  # (adversarial D steps pass x + δ, which already carries a graph)
+            x = x.detach().requires_grad_(True)
         real = model.discriminate(x, self._d_labels(y))
         fake_out = model.discriminate(fake, self._d_labels(fake_y))
         loss = obj.d_loss(real.logit, fake_out.logit)
@@ -93,6 +96,10 @@ class GANRecipe:
                                              cfg.gp_lambda, generator)
             parts["gradient_penalty"] = gp.detach()
             loss = loss + gp
+        if r1:
+            r1_term = objectives.r1_penalty(real.logit, x, cfg.r1_gamma)
+            parts["r1_penalty"] = r1_term.detach()
+            loss = loss + r1_term
         if real.class_logits is not None:  # auxiliary classifier: D also names the class
             cls = (objectives.auxiliary_class_loss(real.class_logits, y)
                    + objectives.auxiliary_class_loss(fake_out.class_logits, fake_y))
@@ -362,6 +369,9 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
                        "embedding, with z split across the layers (BigGAN). Used when conditioning is not none."),
         ParamSpec("ema", "EMA decay of G (0 = off)", "float", 0.999 if kind in ("biggan", "stylegan") else 0.0,
                   help="Samples come from an exponential moving average of G's weights (BigGAN, StyleGAN)."),
+        ParamSpec("r1_gamma", "R1 penalty γ on D (0 = off)", "log", 0.0,
+                  help="γ/2 E‖∇ₓD(x)‖² on real images (Mescheder et al. 2018): keeps D flat on the data; StyleGAN "
+                       "regularises D with it instead of spectral norm."),
         ParamSpec("adv_eps", "Adversarial training of D: ε (0 = off)", "log", 0.0,
                   help="Fast-GAN (Zhong et al. 2020): D trains on real and fake images pushed up its loss within "
                        "±ε (on [−1, 1] images), m replays per batch. Their CIFAR value: 0.006."),

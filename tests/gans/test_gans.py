@@ -175,6 +175,28 @@ def test_gradient_penalty_on_a_linear_critic():
     assert torch.allclose(grad, 2 * 10 * 4 * w / 5, rtol=1e-5)
 
 
+def test_r1_penalty_on_a_linear_critic_and_in_d_loss(digits):
+    w = torch.tensor([[[[3.0, 4.0]]]])  # D(x) = Σ w·x: ∇ₓD = w, ‖w‖² = 25, so γ/2 · 25
+    real = torch.rand(6, 1, 1, 2, requires_grad=True)
+    r1 = objectives.r1_penalty((real * w).flatten(1).sum(1), real, gamma=2.0)
+    assert float(r1) == pytest.approx(25.0)
+    assert float(objectives.r1_penalty((real * 0).flatten(1).sum(1) + 1.0, real, gamma=2.0)) == 0.0
+    # in a GAN: the term enters D's loss (and its parts) only when γ > 0, and a step with it trains
+    x = digits.x_train[:16]
+    for gamma in (0.0, 1.0):
+        model = seeded_model(tiny("dcgan", r1_gamma=gamma), 0)
+        recipe = GANRecipe(model.config)
+        fake = model.generate(model.noise(16, torch.Generator().manual_seed(0))).detach()
+        loss, parts = recipe.discriminator_loss(model, x, None, fake, None, None)
+        plain, _ = recipe.discriminator_loss(model, x, None, fake, None, None, penalty=False)
+        assert ("r1_penalty" in parts) == (gamma > 0)
+        assert float(loss - plain) == pytest.approx(float(parts.get("r1_penalty", 0.0)), rel=1e-4, abs=1e-7)
+        if gamma:
+            assert float(parts["r1_penalty"]) > 0
+            recs = list(fit(model, recipe, digits_split(digits), TrainParams(batch_size=32, max_steps=2, log_every=1)))
+            assert math.isfinite(recs[-1].metrics["r1_penalty"])
+
+
 # --- training ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", GAN_KINDS)
 def test_two_training_steps_per_kind(kind, digits):
