@@ -127,13 +127,15 @@ def truncation_figure(curve: Sequence[dict], height: int = 360) -> go.Figure:
 
 
 def experiment_curves(arms: dict[str, Sequence[dict]], key: str, title: str, height: int = 320) -> go.Figure:
-    """One line per arm of `key` (e.g. frechet_distance) against seconds of training."""
+    """One line per arm of `key` (e.g. frechet_distance) against seconds of training; error bars where the
+    points carry `<key>_sd` (the seeds' standard deviation)."""
     fig = go.Figure()
     for name, curve in arms.items():
-        pts = [(p["seconds"], p[key]) for p in curve if key in p]
+        pts = [(p["seconds"], p[key], p.get(f"{key}_sd")) for p in curve if key in p]
         if pts:
-            xs, ys = zip(*pts)
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name))
+            xs, ys, sds = zip(*pts)
+            bars = dict(type="data", array=list(sds), thickness=1) if all(sd is not None for sd in sds) else None
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, error_y=bars))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="seconds of training",
                       yaxis_title=title, legend=dict(orientation="h", y=-0.3, yanchor="top", x=0))
     return fig

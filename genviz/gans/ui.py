@@ -200,29 +200,70 @@ def ideas_results() -> dict | None:
     return ideas.load_results("mnist")
 
 
-def arms(results: list[dict]) -> dict[str, list[dict]]:
-    """The first seed's curve of each arm (the tables give every seed)."""
-    out: dict[str, list[dict]] = {}
+def _by_arm(results: list[dict]) -> dict[str, list[list[dict]]]:
+    out: dict[str, list[list[dict]]] = {}
     for r in results:
-        out.setdefault(r["arm"], r["curve"])
+        out.setdefault(r["arm"], []).append(r["curve"])
     return out
 
 
-def _final(results: list[dict], key: str = "frechet_distance") -> dict[str, float]:
-    """Mean over seeds of each arm's last value of `key`."""
-    sums: dict[str, list[float]] = {}
-    for r in results:
-        sums.setdefault(r["arm"], []).append(r["curve"][-1][key])
-    return {arm: sum(v) / len(v) for arm, v in sums.items()}
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
+    return mean, sd
+
+
+def arms(results: list[dict]) -> dict[str, list[dict]]:
+    """Each arm's curve, averaged over its seeds point by point (the points are taken at the same seconds of
+    training; a seed's curve longer than the others' is cut to the shortest). With several seeds each point
+    also carries `<key>_sd`, the seeds' standard deviation, which the figures draw as error bars."""
+    out: dict[str, list[dict]] = {}
+    for arm, curves in _by_arm(results).items():
+        points = []
+        for i in range(min(len(c) for c in curves)):
+            at = [c[i] for c in curves]
+            point = {"seconds": _mean_sd([p["seconds"] for p in at])[0]}
+            for key in at[0]:
+                if key != "seconds" and all(key in p for p in at):
+                    point[key], sd = _mean_sd([p[key] for p in at])
+                    if len(at) > 1:
+                        point[f"{key}_sd"] = sd
+            points.append(point)
+        out[arm] = points
+    return out
+
+
+def _final(results: list[dict], key: str = "frechet_distance") -> dict[str, tuple[float, float]]:
+    """Each arm's last common point of `key` (as `arms` cuts it): (mean, standard deviation) over its seeds."""
+    return {arm: _mean_sd([c[min(map(len, curves)) - 1][key] for c in curves]) for arm, curves in _by_arm(results).items()}
+
+
+def _pm(value: tuple[float, float], fmt: str = ".1f") -> str:
+    """"m ± sd" (or "m" for one seed)."""
+    mean, sd = value
+    return f"{mean:{fmt}} ± {sd:{fmt}}" if sd else f"{mean:{fmt}}"
+
+
+def _separated(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Two arms' means differ by more than the larger of their seeds' standard deviations (always, with one seed)."""
+    return abs(a[0] - b[0]) > max(a[1], b[1])
+
+
+def _seeds_note(results: list[dict]) -> str:
+    n = len({r["seed"] for r in results})
+    return f" (mean ± standard deviation over {n} seeds)" if n > 1 else " (one seed)"
 
 
 def conditioning_verdict(results: list[dict]) -> str:
     fd, agree = _final(results), _final(results, "label_agreement")
-    better = min(fd, key=fd.get)
-    return (f"After the same training time: Fréchet distance cBN {fd['cbn']:.1f} vs input {fd['input']:.1f}, label "
-            f"agreement cBN {agree['cbn']:.0%} vs input {agree['input']:.0%}. At this scale **{better}** gives the "
-            "closer samples" + (" — BigGAN's choice pays off here." if better == "cbn" else
-                                " — BigGAN's cBN does not beat plain concatenation at 28×28 in this budget."))
+    better = min(fd, key=lambda arm: fd[arm][0])
+    clear = _separated(fd["cbn"], fd["input"])
+    return (f"After the same training time{_seeds_note(results)}: Fréchet distance cBN {_pm(fd['cbn'])} vs input "
+            f"{_pm(fd['input'])}, label agreement cBN {_pm(agree['cbn'], '.2f')} vs input {_pm(agree['input'], '.2f')}. "
+            f"At this scale **{better}** gives the closer samples"
+            + ("" if clear else ", but by less than the seeds' spread: neither is shown better at this budget")
+            + ("." if not clear else " — BigGAN's choice pays off here." if better == "cbn" else
+               " — BigGAN's cBN does not beat plain concatenation at 28×28 in this budget."))
 
 
 def batch_table(results: list[dict]) -> list[dict]:
@@ -252,16 +293,20 @@ def fastgan_table(results: list[dict]) -> list[dict]:
 def fastgan_verdict(results: list[dict]) -> str:
     fd = _final(results)
     a, b, c = (next(k for k in fd if k.startswith(p)) for p in ("A", "B", "C"))
-    target = fd[a]
-    c_curve = next(r["curve"] for r in results if r["arm"] == c)
-    reach = ideas.time_to_reach(c_curve, target)
+    reach = ideas.time_to_reach(arms(results)[c], fd[a][0])  # C's seed-mean curve against A's seed-mean end point
     budget = results[0]["budget"]
-    when = (f"C reaches A's final distance after {reach:.0f} s of A's {budget:.0f} s (ratio {reach / budget:.2f})"
-            if reach is not None else f"C does not reach A's final distance within {budget:.0f} s")
-    return (f"Final Fréchet distance: A {fd[a]:.1f}, B {fd[b]:.1f}, C {fd[c]:.1f}; {when}. The ablation B separates "
-            "the two changes: " + ("most of the speed-up comes from 5 → 1 D steps, not from adversarial training."
-                                   if fd[b] <= fd[c] else
-                                   "adversarial training of D improves on B, beyond the saving of 5 → 1 D steps."))
+    when = (f"C's mean curve reaches A's final distance after {reach:.0f} s of A's {budget:.0f} s "
+            f"(ratio {reach / budget:.2f})" if reach is not None else
+            f"C's mean curve does not reach A's final distance within {budget:.0f} s")
+    if not _separated(fd[b], fd[c]):
+        split = ("B and C end within the seeds' spread of each other: adversarial training of D shows no effect "
+                 "beyond the saving of 5 → 1 D steps at this budget.")
+    elif fd[b][0] < fd[c][0]:
+        split = "most of the speed-up comes from 5 → 1 D steps, not from adversarial training."
+    else:
+        split = "adversarial training of D improves on B, beyond the saving of 5 → 1 D steps."
+    return (f"Final Fréchet distance{_seeds_note(results)}: A {_pm(fd[a])}, B {_pm(fd[b])}, C {_pm(fd[c])}; {when}. "
+            "The ablation B separates the two changes: " + split)
 
 
 # ---- StyleGAN ideas -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from genviz.core import checkpoints
+from genviz.gans import figures as gan_figures
 from genviz.gans import ideas
 from genviz.gans import ui as gan_ui
 
@@ -40,3 +41,37 @@ def test_time_to_reach_and_truncation_verdict():
     assert "The claim holds here" in gan_ui.truncation_verdict(good, "x")
     bad = [dict(p, precision=0.5 + (0.1 if i % 2 else -0.1)) for i, p in enumerate(good)]
     assert "holds only in part" in gan_ui.truncation_verdict(bad, "x")
+
+
+def _run(arm: str, seed: int, fds: list[float], **extra) -> dict:
+    curve = [{"seconds": 15.0 * (i + 1) + seed * 0.2, "frechet_distance": fd, **extra} for i, fd in enumerate(fds)]
+    return {"arm": arm, "seed": seed, "budget": 45.0, "steps": 100, "curve": curve}
+
+
+def test_several_seeds_are_averaged_point_by_point_with_their_spread():
+    results = [_run("cbn", 0, [300, 200, 100], label_agreement=0.8), _run("cbn", 1, [320, 220, 140, 90], label_agreement=0.9),
+               _run("input", 0, [300, 250, 200], label_agreement=0.7), _run("input", 1, [300, 250, 220], label_agreement=0.7)]
+    mean = gan_ui.arms(results)
+    assert [p["frechet_distance"] for p in mean["cbn"]] == [310, 210, 120]  # cut to the shortest seed
+    assert mean["cbn"][2]["frechet_distance_sd"] == pytest.approx(28.28, abs=0.01)
+    assert mean["cbn"][0]["label_agreement"] == pytest.approx(0.85)
+    fig = gan_figures.experiment_curves(mean, "frechet_distance", "FD")
+    assert list(fig.data[0].error_y.array) == pytest.approx([14.14, 14.14, 28.28], abs=0.01)
+    text = gan_ui.conditioning_verdict(results)
+    assert "mean ± standard deviation over 2 seeds" in text and "cBN 120.0 ± 28.3" in text
+    assert "**cbn** gives the closer samples — BigGAN's choice pays off" in text  # 120 vs 210: beyond the spread
+    close = [_run("cbn", 0, [200], label_agreement=0.8), _run("cbn", 1, [260], label_agreement=0.8),
+             _run("input", 0, [240], label_agreement=0.8), _run("input", 1, [250], label_agreement=0.8)]
+    assert "by less than the seeds' spread" in gan_ui.conditioning_verdict(close)
+
+
+def test_fastgan_verdict_reads_the_seed_means():
+    arms = ("A: spectral norm", "B: no spectral norm", "C: B + adversarial")
+    results = [_run(arms[0], s, [200, 150, 100 + 10 * s]) for s in range(2)]  # A ends at 105 on average
+    results += [_run(arms[1], s, [180, 120, 80 + 4 * s]) for s in range(2)]
+    results += [_run(arms[2], s, [170, 102 + 4 * s, 81 + 2 * s]) for s in range(2)]
+    for r in results:
+        r.update(clean_accuracy=0.9, pgd_accuracy=0.5, eps=0.05)
+    text = gan_ui.fastgan_verdict(results)
+    assert "A 105.0 ± 7.1" in text and "after 30 s of A's 45 s (ratio 0.67)" in text  # C's seed mean 104 ≤ 105 at 30.1 s
+    assert "within the seeds' spread" in text  # B 82 ± 2.8 vs C 82 ± 1.4
