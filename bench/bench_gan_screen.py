@@ -27,6 +27,9 @@ from bench_gan_quality import BASE_TRAIN  # noqa: E402  (the shipped recipes' ba
 SECONDS = float(os.environ.get("GENVIZ_BENCH_GS_SECONDS", "240"))
 EVERY = float(os.environ.get("GENVIZ_BENCH_GS_EVERY", "60"))
 SEED = int(os.environ.get("GENVIZ_BENCH_GS_SEED", "0"))
+# the StyleGAN recipe shipped before issue 18's screen (genviz/pretrained.py, stylegan-mnist, batch 32)
+STYLE = {"latent_dim": 64, "g_width": 16, "d_width": 32, "mapping_depth": 8, "g_lr_mul": 10.0, "ema": 0.995,
+         "style_block": "adain"}
 # kind: {arm: (config changes, train changes)}; "base" is the recipe pretrain shipped before issue 18's changes
 ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
     "dcgan": {
@@ -52,6 +55,27 @@ ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
     },
     "biggan": {
         "D +1 stage, lr 5e-4": ({"ema": 0.999, "d_extra_stages": 1}, {"lr": 5e-4}),
+    },
+    # StyleGAN's G with the D and step sizes the unconditional kinds above won with ("base": shipped before)
+    "stylegan": {
+        "base": (STYLE, {"batch_size": 32}),
+        "D +2 stages, lr 5e-4, G lr ×4": ({**STYLE, "d_extra_stages": 2, "g_lr_mul": 4.0}, {"lr": 5e-4}),
+        "DCGAN's D (batch norm, +2 stages), lr 1e-3, G lr ×2":
+            ({**STYLE, "d_norm": "batch", "d_extra_stages": 2, "g_lr_mul": 2.0}, {"lr": 1e-3}),
+        "D +2 stages, lr 5e-4, G lr ×4, G width 32":
+            ({**STYLE, "d_extra_stages": 2, "g_lr_mul": 4.0, "g_width": 32}, {"lr": 5e-4}),
+        "D +2 stages, no norm, R1 γ 0.1, lr 1e-3, G lr ×2":
+            ({**STYLE, "d_norm": "none", "d_extra_stages": 2, "r1_gamma": 0.1, "g_lr_mul": 2.0}, {"lr": 1e-3}),
+        "D +2 stages, no norm, R1 γ 0.1, lr 1e-3, G lr ×5":
+            ({**STYLE, "d_norm": "none", "d_extra_stages": 2, "r1_gamma": 0.1, "g_lr_mul": 5.0}, {"lr": 1e-3}),
+        "D +2 stages, no norm, R1 γ 0.1, lr 1e-3, G lr ×10":
+            ({**STYLE, "d_norm": "none", "d_extra_stages": 2, "r1_gamma": 0.1, "g_lr_mul": 10.0}, {"lr": 1e-3}),
+        "D +2 stages, no norm, R1 γ 0.1, lr 1e-3, G lr ×5, D width 16":
+            ({**STYLE, "d_norm": "none", "d_extra_stages": 2, "r1_gamma": 0.1, "g_lr_mul": 5.0, "d_width": 16}, {"lr": 1e-3}),
+        "D +1 stage, no norm, R1 γ 0.1, lr 1e-3, G lr ×5":
+            ({**STYLE, "d_norm": "none", "d_extra_stages": 1, "r1_gamma": 0.1, "g_lr_mul": 5.0}, {"lr": 1e-3}),
+        "DCGAN's D, lr 1e-3, G lr ×2, G width 32":
+            ({**STYLE, "d_norm": "batch", "d_extra_stages": 2, "g_lr_mul": 2.0, "g_width": 32}, {"lr": 1e-3}),
     },
 }
 DEFAULT_ARMS = "dcgan:base;dcgan:D +1 stage, lr 5e-4"

@@ -24,7 +24,7 @@ else:
 results = gan_ui.ideas_results()
 if results is None:
     st.info("The experiment results are not built: `python -m genviz pretrain --only gan-ideas-mnist` "
-            "(about 8 minutes on 2 cores).", icon=":material/info:")
+            "(150 s per arm, 3 seeds: about 45 minutes on one core).", icon=":material/info:")
     st.stop()
 st.caption(f"Recorded runs: {results['budget_seconds']:.0f} s of training per arm, {results['seeds']} seed(s), "
            f"{results['threads']} torch thread(s); {results['seconds']:.0f} s in all.")

@@ -48,7 +48,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "biggan": {"objective": "hinge", "conditioning": "projection", "d_norm": "spectral", "g_conditioning": "cbn"},
     # StyleGAN's ideas (Karras et al. 2019): a mapping network z → w, a synthesis network from a learned constant
     # that reads w as per-layer styles, per-pixel noise, style mixing, truncation in W (genviz/gans/stylegan.py).
-    "stylegan": {"objective": "bce-non-saturating", "conditioning": "none", "d_norm": "spectral",
+    "stylegan": {"objective": "bce-non-saturating", "conditioning": "none", "d_norm": "none",
                  "g_conditioning": "input", "g_arch": "style"},
 }
 GAN_KINDS = tuple(PRESETS)

@@ -333,7 +333,9 @@ def _gan_config(kind: str):
 
 # Extra strided D stages per kind (GANConfig.d_extra_stages; 0 elsewhere): at equal wall clock on MNIST they took the
 # unconditional GANs and BigGAN from blurred, class-mixed digits to clean ones (BENCHMARKS.md, gan_screen).
-D_EXTRA_STAGES = {"dcgan": 2, "sngan": 1, "wgan-gp": 2, "biggan": 1}
+D_EXTRA_STAGES = {"dcgan": 2, "sngan": 1, "wgan-gp": 2, "biggan": 1, "stylegan": 1}
+# StyleGAN regularises D with R1 instead of spectral norm (Karras et al. 2019); γ for [0, 1] images, from the screen
+R1_GAMMA = {"stylegan": 0.1}
 
 
 def _common(kind: str) -> tuple[ParamSpec, ...]:
@@ -369,7 +371,7 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
                        "embedding, with z split across the layers (BigGAN). Used when conditioning is not none."),
         ParamSpec("ema", "EMA decay of G (0 = off)", "float", 0.999 if kind in ("biggan", "stylegan") else 0.0,
                   help="Samples come from an exponential moving average of G's weights (BigGAN, StyleGAN)."),
-        ParamSpec("r1_gamma", "R1 penalty γ on D (0 = off)", "log", 0.0,
+        ParamSpec("r1_gamma", "R1 penalty γ on D (0 = off)", "log", R1_GAMMA.get(kind, 0.0),
                   help="γ/2 E‖∇ₓD(x)‖² on real images (Mescheder et al. 2018): keeps D flat on the data; StyleGAN "
                        "regularises D with it instead of spectral norm."),
         ParamSpec("adv_eps", "Adversarial training of D: ε (0 = off)", "log", 0.0,
@@ -397,7 +399,7 @@ _STYLE = (
               help="adain: instance norm, then a per-channel scale and bias from w (StyleGAN); modconv: "
                    "modulated / demodulated convolution (StyleGAN2) — at this scale its activations grow layer "
                    "by layer and G's sigmoid saturates to black images within ~60 steps (see BENCHMARKS.md)."),
-    ParamSpec("g_lr_mul", "G learning rate × (equalised lr)", "log", 10.0,
+    ParamSpec("g_lr_mul", "G learning rate × (equalised lr)", "log", 5.0,
               help="G stores its weights at unit scale (equalised lr), so it needs StyleGAN's larger step: "
                    "G's lr = lr × this, D keeps lr."),
 )
@@ -424,7 +426,8 @@ for _kind, _title, _extra, _desc, _train in (
      "and a projection head; hinge loss; samples from an EMA of G; truncation at sampling time.", {}),
     ("stylegan", "StyleGAN ideas", (_N_CRITIC, *_STYLE),
      "A mapping network z → w; synthesis from a learned 7×7 constant whose layers read w as styles (modulated "
-     "convolutions or AdaIN) at 7, 14 and 28 px, with per-pixel noise; style mixing; truncation in W.", {"lr": 2e-4}),
+     "convolutions or AdaIN) at 7, 14 and 28 px, with per-pixel noise; style mixing; truncation in W. D has no "
+     "spectral norm and an R1 penalty, as in the paper.", {"lr": 1e-3}),
 ):
     register(KindSpec(
         kind=_kind, family="gan", title=_title, config_cls=GANConfig, build=GAN, recipe=GANRecipe,

@@ -263,7 +263,16 @@ def conditioning_verdict(results: list[dict]) -> str:
             f"At this scale **{better}** gives the closer samples"
             + ("" if clear else ", but by less than the seeds' spread: neither is shown better at this budget")
             + ("." if not clear else " — BigGAN's choice pays off here." if better == "cbn" else
-               " — BigGAN's cBN does not beat plain concatenation at 28×28 in this budget."))
+               " — BigGAN's cBN does not beat plain concatenation at 28×28 in this budget.")
+            + _agreement_note(agree))
+
+
+def _agreement_note(agree: dict[str, tuple[float, float]]) -> str:
+    """Which G draws the requested class more often, when the seeds separate them."""
+    if not _separated(agree["cbn"], agree["input"]):
+        return " Both draw the requested class about as often."
+    more = max(agree, key=lambda arm: agree[arm][0])
+    return f" **{more}** draws the requested class more often, beyond the seeds' spread."
 
 
 def batch_table(results: list[dict]) -> list[dict]:
@@ -274,13 +283,18 @@ def batch_table(results: list[dict]) -> list[dict]:
 
 def batch_verdict(results: list[dict]) -> str:
     by = {b: {r["batch"]: r["frechet_distance"] for r in results if r["budget"] == b} for b in ("steps", "seconds")}
+    steps_in_time = {r["batch"]: r["steps"] for r in results if r["budget"] == "seconds"}
     best_steps, best_time = min(by["steps"], key=by["steps"].get), min(by["seconds"], key=by["seconds"].get)
-    return (f"At an equal number of G steps the best batch is **{best_steps}** (Fréchet {by['steps'][best_steps]:.1f}); "
-            f"at equal wall clock it is **{best_time}** ({by['seconds'][best_time]:.1f}). A larger batch costs more per "
-            "step on 2 CPU cores, so " + ("it wins only when steps, not seconds, are the budget."
-                                          if best_steps > best_time else
-                                          "here it does not win under either budget: BigGAN's large batch pays off "
-                                          "with many accelerators and a large model, not at this scale."))
+    small, large = min(by["seconds"]), max(by["seconds"])
+    text = (f"At an equal number of G steps the best batch is **{best_steps}** (Fréchet {by['steps'][best_steps]:.1f}); "
+            f"at equal wall clock it is **{best_time}** ({by['seconds'][best_time]:.1f}). ")
+    if large in (best_steps, best_time):
+        return text + (f"The largest batch, {large}, wins " + ("under both budgets." if best_steps == best_time == large
+                                                               else "when steps, not seconds, are the budget."))
+    return text + (f"The lecture's large batch ({large}) wins under neither: in the same seconds it made "
+                   f"{steps_in_time[large]:,} G steps against {steps_in_time[small]:,} at batch {small} and ends at "
+                   f"Fréchet {by['seconds'][large]:.1f}. On 2 CPU cores a step costs about its batch size, so BigGAN's "
+                   "large batch pays off with many accelerators and a large model, not at this scale.")
 
 
 def fastgan_table(results: list[dict]) -> list[dict]:
@@ -343,13 +357,25 @@ def style_numbers(ckpt: Checkpoint, imgs: ImageData) -> dict | None:
     """The StyleGAN numbers stored with the checkpoint (seed 0, 1,000 samples), or measured now."""
     check_stylegan(ckpt)
     if all(k in ckpt.metrics for k in STYLE_KEYS):
-        return {k: ckpt.metrics[k] for k in (*STYLE_KEYS, "mixing_crossover") if k in ckpt.metrics}
+        out = {k: ckpt.metrics[k] for k in (*STYLE_KEYS, "mixing_crossover") if k in ckpt.metrics}
+        by_crossover = (ckpt.meta.get("extra") or {}).get("mixing_by_crossover")
+        return {**out, "mixing_by_crossover": by_crossover} if by_crossover else out
     return stylegan.style_numbers(ckpt.model, imgs)
 
 
 @st.cache_data(show_spinner=False, ttl=60)
 def style_depth_results(dataset_name: str) -> dict | None:
     return stylegan.load_depth_results(dataset_name)
+
+
+def _later_crossover(by_crossover: list[dict], k: int) -> str:
+    """Where along the layers the coarse source's class is kept ≥ 70 %, when it is at a later crossover than k."""
+    later = next((r for r in by_crossover if r["crossover"] > k and r["coarse"] >= 0.7), None)
+    if later is None:
+        return ""
+    c = later["crossover"]
+    return (f" With the crossover at {c} (styles 1–{c} from the row), {later['coarse']:.0%} keep the coarse source's "
+            f"class: here the class is set by the first {c} layers.")
 
 
 def style_verdicts(numbers: dict, depth: int, depth_runs: list[dict] | None = None) -> list[str]:
@@ -364,7 +390,8 @@ def style_verdicts(numbers: dict, depth: int, depth_runs: list[dict] | None = No
         f"**Style mixing.** With styles 1–{k} from the row and the rest from the column, {a:.0%} of 1,000 mixed "
         f"images keep the coarse source's class ({f:.0%} the fine source's; chance ≈ 10%). "
         + ("The claim (≥ 70%) holds: the class lives in the coarse styles." if a >= 0.7 else
-           "The claim (≥ 70%) does not hold here: at this scale the class is not decided by the coarse styles alone."),
+           "The claim (≥ 70%) does not hold here: at this scale the class is not decided by the coarse styles alone."
+           + _later_crossover(numbers.get("mixing_by_crossover") or [], k)),
         f"**Linear separability.** A logistic probe names the sample's class from w with {sw:.0%} accuracy and from z "
         f"with {sz:.0%}: w − z = {gap:+.1f} points with a {depth}-layer mapping. "
         + (("The claim (≥ 10 points at L ≥ 4) holds." if gap >= 10 else
@@ -381,9 +408,16 @@ def style_verdicts(numbers: dict, depth: int, depth_runs: list[dict] | None = No
         gaps = {r["mapping_depth"]: 100 * (r["separability_w"] - r["separability_z"]) for r in depth_runs}
         deep = {d: g for d, g in gaps.items() if d >= 4}
         text = ", ".join(f"L = {d}: {g:+.1f}" for d, g in sorted(gaps.items()))
+        met = [d for d, g in sorted(deep.items()) if g >= 10]
+        unmet = [d for d in sorted(deep) if d not in met]
+        ordered = [gaps[d] for d in sorted(gaps)]
+        grows = len(ordered) > 2 and all(a < b for a, b in zip(ordered, ordered[1:]))
         verdict = ("" if not deep or 0 not in gaps else
                    " The claim holds at equal budget: every L ≥ 4 gains ≥ 10 points over z, and L = 0 does not."
-                   if all(g >= 10 for g in deep.values()) and gaps[0] < 10 else
-                   " At this budget the claim does not hold for every L ≥ 4 (or the control gains as much).")
+                   if not unmet and gaps[0] < 10 else
+                   " At this budget the claim does not hold for every L ≥ 4"
+                   + (f": it holds for L = {', '.join(map(str, met))}, not for L = {', '.join(map(str, unmet))}"
+                      if met and gaps[0] < 10 else " (or the control gains as much)")
+                   + ("; the gap grows with the depth." if grows else "."))
         out.append(f"**Mapping depth, equal budget** ({depth_runs[0]['steps']} steps each): w − z = {text} points.{verdict}")
     return out

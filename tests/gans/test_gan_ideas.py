@@ -60,9 +60,11 @@ def test_several_seeds_are_averaged_point_by_point_with_their_spread():
     text = gan_ui.conditioning_verdict(results)
     assert "mean ± standard deviation over 2 seeds" in text and "cBN 120.0 ± 28.3" in text
     assert "**cbn** gives the closer samples — BigGAN's choice pays off" in text  # 120 vs 210: beyond the spread
+    assert "**cbn** draws the requested class more often" in text  # 0.85 ± 0.07 vs 0.70 ± 0
     close = [_run("cbn", 0, [200], label_agreement=0.8), _run("cbn", 1, [260], label_agreement=0.8),
              _run("input", 0, [240], label_agreement=0.8), _run("input", 1, [250], label_agreement=0.8)]
     assert "by less than the seeds' spread" in gan_ui.conditioning_verdict(close)
+    assert "about as often" in gan_ui.conditioning_verdict(close)
 
 
 def test_fastgan_verdict_reads_the_seed_means():
@@ -75,3 +77,17 @@ def test_fastgan_verdict_reads_the_seed_means():
     text = gan_ui.fastgan_verdict(results)
     assert "A 105.0 ± 7.1" in text and "after 30 s of A's 45 s (ratio 0.67)" in text  # C's seed mean 104 ≤ 105 at 30.1 s
     assert "within the seeds' spread" in text  # B 82 ± 2.8 vs C 82 ± 1.4
+
+
+def test_batch_verdict_names_the_winner_under_each_budget():
+    def rows(steps_fd, time_fd):
+        out = [{"batch": b, "budget": "steps", "steps": 400, "seconds": 1.0, "frechet_distance": fd}
+               for b, fd in steps_fd.items()]
+        return out + [{"batch": b, "budget": "seconds", "steps": 8000 * 64 // b, "seconds": 37.6, "frechet_distance": fd}
+                      for b, fd in time_fd.items()]
+
+    mid = gan_ui.batch_verdict(rows({64: 147, 256: 109, 2048: 123}, {64: 30, 256: 15, 2048: 54}))
+    assert "best batch is **256** (Fréchet 109.0)" in mid and "it is **256** (15.0)" in mid
+    assert "large batch (2048) wins under neither" in mid and "250 G steps against 8,000 at batch 64" in mid
+    assert "wins when steps, not seconds" in gan_ui.batch_verdict(rows({64: 147, 2048: 100}, {64: 30, 2048: 54}))
+    assert "wins under both budgets" in gan_ui.batch_verdict(rows({64: 147, 2048: 100}, {64: 60, 2048: 54}))

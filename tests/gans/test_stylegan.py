@@ -194,3 +194,23 @@ def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
     at.slider(key="sg_psi").set_value(0.0).run()
     assert [e.value for e in at.error] == ["The truncation ψ must be a number above 0 and at most 10; got 0.0."]
     catalogue.clear()
+
+
+def test_style_verdicts_follow_the_numbers_and_the_depth_runs():
+    from genviz.gans import ui as gan_ui
+
+    numbers = {"mixing_coarse_agreement": 0.3, "mixing_fine_agreement": 0.5, "mixing_crossover": 2,
+               "separability_z": 0.5, "separability_w": 0.7, "ppl_z": 3000.0, "ppl_w": 600.0, "noise_class_change": 0.05}
+    runs = [{"mapping_depth": d, "steps": 1000, "separability_z": 0.5, "separability_w": 0.5 + g / 100}
+            for d, g in ((0, -0.6), (2, 7.1), (4, 8.5), (8, 22.3))]
+    text = " ".join(gan_ui.style_verdicts(numbers, 8, runs))
+    assert "30% of 1,000 mixed images" in text and "(≥ 70%) does not hold" in text
+    assert "w − z = +20.0 points with a 8-layer mapping. The claim (≥ 10 points at L ≥ 4) holds." in text
+    assert "Paths in W are shorter" in text and "changes the class of 5.0% of samples. The claim (≤ 1%) does not hold" in text
+    assert "L = 0: -0.6, L = 2: +7.1, L = 4: +8.5, L = 8: +22.3 points" in text
+    assert "it holds for L = 8, not for L = 4; the gap grows with the depth." in text
+    assert "With the crossover at" not in text
+    numbers["mixing_by_crossover"] = [{"crossover": c, "coarse": a, "fine": 0.2} for c, a in ((1, 0.2), (2, 0.3), (3, 0.76))]
+    assert "crossover at 3 (styles 1–3 from the row), 76% keep the coarse source's class" in " ".join(gan_ui.style_verdicts(numbers, 8, runs))
+    runs[2]["separability_w"] = 0.62  # L = 4 now gains 12 points
+    assert "The claim holds at equal budget" in " ".join(gan_ui.style_verdicts(numbers, 8, runs))
