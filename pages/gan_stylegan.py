@@ -72,7 +72,8 @@ if numbers is None:
 cols = st.columns(4)
 cols[0].metric("Mixing: coarse class kept", f"{numbers['mixing_coarse_agreement']:.0%}", help="Target ≥ 70%.")
 cols[1].metric("Probe accuracy z → w", f"{numbers['separability_z']:.0%} → {numbers['separability_w']:.0%}")
-cols[2].metric("PPL Z → W", f"{numbers['ppl_z']:.3g} → {numbers['ppl_w']:.3g}", help="Lower is smoother.")
+cols[2].metric("PPL Z → W", f"{gan_ui.short_number(numbers['ppl_z'])} → {gan_ui.short_number(numbers['ppl_w'])}",
+               help="Perceptual path length in the classifier's features; lower is smoother.")
 cols[3].metric("Class changed by noise", f"{numbers['noise_class_change']:.1%}", help="Target ≤ 1%.")
 depth = gan_ui.style_depth_results(imgs.name)
 for sentence in gan_ui.style_verdicts(numbers, cfg.mapping_depth, (depth or {}).get("runs")):

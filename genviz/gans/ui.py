@@ -368,6 +368,15 @@ def style_depth_results(dataset_name: str) -> dict | None:
     return stylegan.load_depth_results(dataset_name)
 
 
+def short_number(value: float) -> str:
+    """A number that fits a metric tile: 51,636 → "52k", 2,933 → "2,933", 0.42 → "0.42"."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _later_crossover(by_crossover: list[dict], k: int) -> str:
     """Where along the layers the coarse source's class is kept ≥ 70 %, when it is at a later crossover than k."""
     later = next((r for r in by_crossover if r["crossover"] > k and r["coarse"] >= 0.7), None)

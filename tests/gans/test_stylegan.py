@@ -213,4 +213,5 @@ def test_style_verdicts_follow_the_numbers_and_the_depth_runs():
     numbers["mixing_by_crossover"] = [{"crossover": c, "coarse": a, "fine": 0.2} for c, a in ((1, 0.2), (2, 0.3), (3, 0.76))]
     assert "crossover at 3 (styles 1–3 from the row), 76% keep the coarse source's class" in " ".join(gan_ui.style_verdicts(numbers, 8, runs))
     runs[2]["separability_w"] = 0.62  # L = 4 now gains 12 points
+    assert [gan_ui.short_number(v) for v in (51636.0, 2933.0, 0.421, 2.4e6)] == ["52k", "2,933", "0.421", "2.4M"]
     assert "The claim holds at equal budget" in " ".join(gan_ui.style_verdicts(numbers, 8, runs))
