@@ -2,6 +2,7 @@
 gradient-vanishing job."""
 from __future__ import annotations
 
+import statistics
 import threading
 from dataclasses import dataclass
 
@@ -208,9 +209,7 @@ def _by_arm(results: list[dict]) -> dict[str, list[list[dict]]]:
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
-    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
-    return mean, sd
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def arms(results: list[dict]) -> dict[str, list[dict]]:
@@ -234,8 +233,8 @@ def arms(results: list[dict]) -> dict[str, list[dict]]:
 
 
 def _final(results: list[dict], key: str = "frechet_distance") -> dict[str, tuple[float, float]]:
-    """Each arm's last common point of `key` (as `arms` cuts it): (mean, standard deviation) over its seeds."""
-    return {arm: _mean_sd([c[min(map(len, curves)) - 1][key] for c in curves]) for arm, curves in _by_arm(results).items()}
+    """The last point of each arm's seed-mean curve (`arms`): (mean, standard deviation) of `key` over its seeds."""
+    return {arm: (curve[-1][key], curve[-1].get(f"{key}_sd", 0.0)) for arm, curve in arms(results).items()}
 
 
 def _pm(value: tuple[float, float], fmt: str = ".1f") -> str:
