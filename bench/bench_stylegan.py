@@ -25,7 +25,7 @@ def run() -> list[dict]:
         if not path.exists():
             continue
         meta = checkpoints.read_metadata(path)
-        extra, metrics = json.loads(meta.get("extra") or "{}"), json.loads(meta.get("metrics") or "{}")
+        extra, metrics = checkpoints.read_extra(path), json.loads(meta.get("metrics") or "{}")
         note = (f"L = {json.loads(meta['config'])['mapping_depth']}, {extra.get('train_steps')} steps in "
                 f"{extra.get('train_seconds')} s, {extra.get('torch_threads')} thread(s), seed "
                 f"{(extra.get('train_params') or {}).get('seed')}")

@@ -8,6 +8,7 @@ but regular files, and every way a file can be wrong maps to one sentence.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -44,6 +45,9 @@ _EXTRA = "__extra__."  # prefix of stored tensors that are not model weights
 # metadata entry "packed" gives each one's shape. Unpacking is bounded by that shape (no zip bombs).
 _PACK_MIN = 4096  # bytes; smaller arrays are stored as they are
 _MAX_UNPACKED = 256 * 1024 * 1024
+_ZLIB_TEXT = "zlib:"  # marks a metadata entry stored as base64 of zlib-compressed JSON
+_MAX_TEXT = 64 * 1024 * 1024  # the most text a compressed metadata entry may unpack to
+_DEDUP_MIN = 1024  # bytes; smaller weights are stored even when another one is identical
 
 
 user_dir = paths.user_checkpoint_dir
@@ -103,6 +107,52 @@ def _weights_digest(tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
+def _dedup(tensors: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Identical weights stored once: each repeat becomes an alias of the first name with the same bytes (a
+    shipped GAN's live G, synced to its EMA copy, costs nothing). Returns the tensors to store and the aliases."""
+    first: dict[tuple[str, tuple[int, ...], bytes], str] = {}
+    stored: dict[str, torch.Tensor] = {}
+    aliases: dict[str, str] = {}
+    for k, v in tensors.items():
+        if v.numel() * v.element_size() >= _DEDUP_MIN:
+            key = (str(v.dtype), tuple(v.shape), hashlib.sha256(v.reshape(-1).view(torch.uint8).numpy()).digest())
+            seen = first.setdefault(key, k)
+            if seen != k and torch.equal(stored[seen], v):
+                aliases[k] = seen
+                continue
+        stored[k] = v
+    return stored, aliases
+
+
+def _expand(tensors: dict[str, torch.Tensor], meta: dict[str, str], path: Path) -> dict[str, torch.Tensor]:
+    """The stored tensors plus the aliases `_dedup` wrote; a sentence when an alias names no stored weight."""
+    aliases = _json_field(meta, "aliases", path, {}, dict)
+    for name, source in aliases.items():
+        if not isinstance(source, str) or source not in tensors or name in tensors or name.startswith(_EXTRA):
+            raise CheckpointError(f"{path.name} is damaged: its weight '{name}' refers to a stored weight that is not "
+                                  "there.")
+    return {**tensors, **{name: tensors[source] for name, source in aliases.items()}}
+
+
+def _pack_text(text: str) -> str:
+    """Long JSON (training curves: 20-70 KB a file) stored zlib-compressed, base64 in the text-only header."""
+    if len(text) < _PACK_MIN:
+        return text
+    return _ZLIB_TEXT + base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")
+
+
+def _unpack_text(text: str) -> str | None:
+    """`_pack_text` undone, within _MAX_TEXT; None when the entry does not decode."""
+    if not text.startswith(_ZLIB_TEXT):
+        return text
+    unpacker = zlib.decompressobj()
+    try:
+        data = unpacker.decompress(base64.b64decode(text[len(_ZLIB_TEXT):], validate=True), _MAX_TEXT + 1)
+        return data.decode() if unpacker.eof and len(data) <= _MAX_TEXT else None
+    except (ValueError, zlib.error):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return None
+
+
 def encode(
     model: nn.Module,
     config: Any,
@@ -113,25 +163,29 @@ def encode(
     extra: dict[str, Any] | None = None,
     extra_tensors: dict[str, torch.Tensor] | None = None,
     half: bool = False,
+    created: str | None = None,
 ) -> bytes:
     """The bytes of a checkpoint file for `model`; `half=True` stores floats as fp16 (smaller files).
+    `created` (UTC, ISO 8601) defaults to now; a file rewritten without retraining keeps its own.
 
     `extra` is any JSON-serialisable record (curves, training time, ...) kept with the weights;
     `extra_tensors` are arrays that are not weights (e.g. the fixed-noise grid at each saved step).
     """
-    tensors = {}
+    weights = {}
     for k, v in model.state_dict().items():
         v = v.detach().cpu().contiguous()
         if half and v.is_floating_point():
             v = v.half()
-        tensors[k] = v.clone()
+        weights[k] = v.clone()
+    extras: dict[str, torch.Tensor] = {}
     packed: dict[str, list[int]] = {}
     for k, v in (extra_tensors or {}).items():
         v = v.detach().cpu().contiguous()
         if v.dtype == torch.uint8 and v.numel() >= _PACK_MIN:
             packed[k] = list(v.shape)
             v = torch.frombuffer(bytearray(zlib.compress(v.numpy().tobytes(), 9)), dtype=torch.uint8)
-        tensors[_EXTRA + k] = (v.half() if half and v.is_floating_point() else v).clone()
+        extras[_EXTRA + k] = (v.half() if half and v.is_floating_point() else v).clone()
+    stored, aliases = _dedup(weights)
     meta = {
         "format": FORMAT,
         "kind": config.kind,
@@ -139,14 +193,17 @@ def encode(
         "dataset": dataset,
         "metrics": json.dumps(metrics or {}, sort_keys=True),
         "epochs": json.dumps(epochs),
-        "extra": json.dumps(extra or {}),
+        "extra": _pack_text(json.dumps(extra or {})),
         "genviz_version": _version(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "weights_sha256": _weights_digest(tensors),
+        "created": created or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        # of every tensor, aliased weights included: `load` checks it after expanding the aliases
+        "weights_sha256": _weights_digest({**weights, **extras}),
     }
     if packed:
         meta["packed"] = json.dumps(packed)
-    return st_save(tensors, metadata=meta)
+    if aliases:
+        meta["aliases"] = json.dumps(aliases)
+    return st_save({**stored, **extras}, metadata=meta)
 
 
 def _unpack(extra: dict[str, torch.Tensor], meta: dict[str, str], path: Path) -> dict[str, torch.Tensor]:
@@ -327,10 +384,17 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 def _json_field(meta: dict[str, str], key: str, path: Path, default: Any, types: type | tuple[type, ...] = object) -> Any:
     if key not in meta:
         return default
-    value = _loads(meta[key])
+    text = _unpack_text(meta[key])
+    value = _BAD if text is None else _loads(text)
     if value is _BAD or not isinstance(value, types):
         raise CheckpointError(f"{path.name} has a damaged '{key}' entry in its metadata.")
     return value
+
+
+def read_extra(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's `extra` record (curves, training time, ...), read from its header only."""
+    path = Path(path)
+    return _json_field(read_metadata(path), "extra", path, None, (dict, type(None))) or {}
 
 
 def _metrics(meta: dict[str, str], path: Path) -> dict[str, float]:
@@ -365,6 +429,7 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
     except SafetensorError as err:
         raise CheckpointError(f"{path.name} is damaged or truncated ({err}).") from None
     del raw
+    tensors = _expand(tensors, meta, path)
     if meta.get("weights_sha256") != _weights_digest(tensors):
         raise CheckpointError(f"{path.name} was modified after it was saved (its weights do not match their checksum).")
     broken = next((k for k, v in tensors.items()
@@ -393,7 +458,7 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Checkpoint:
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
     model.to(device).eval()
     rest = {k: v for k, v in meta.items()
-            if k not in ("format", "config", "metrics", "kind", "dataset", "weights_sha256", "packed")}
+            if k not in ("format", "config", "metrics", "kind", "dataset", "weights_sha256", "packed", "aliases")}
     rest["epochs"] = _json_field(meta, "epochs", path, None, (int, float, type(None)))
     rest["extra"] = _json_field(meta, "extra", path, None, (dict, type(None)))
     return Checkpoint(path=path, kind=kind, config=config, model=model, dataset=meta.get("dataset", "?"),

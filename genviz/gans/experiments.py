@@ -288,6 +288,7 @@ def build_pretrained(spec, device: str, out_dir: Path, log: Callable[[str], None
         for loss, images in result.samples.items():
             tensors[f"vanishing_{loss}"] = grids_to_uint8(images)
         log(f"{spec.name}: gradient-vanishing experiment {extra['gradient_vanishing']['seconds']} s")
+    run.model.ship_ema()  # the shipped file stores G once: the EMA copy it samples from
     return save_run(run, out_dir / spec.name, imgs, extra=extra, extra_tensors=tensors, half=True)
 
 

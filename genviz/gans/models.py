@@ -432,6 +432,14 @@ class GAN(nn.Module):
             else:
                 b_ema.copy_(b)
 
+    @torch.no_grad()
+    def ship_ema(self) -> None:
+        """Set the live G to its EMA copy before a file is shipped: sampling is unchanged (it reads the EMA), the
+        checkpoint stores G's weights once (identical weights are stored once), and training resumed from the
+        file continues from the averaged weights. A user's own saves keep both."""
+        if self.generator_ema is not None:
+            self.generator.load_state_dict(self.generator_ema.state_dict())
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device

@@ -336,6 +336,8 @@ def _gan_config(kind: str):
 D_EXTRA_STAGES = {"dcgan": 2, "sngan": 1, "wgan-gp": 2, "biggan": 1, "stylegan": 1}
 # StyleGAN regularises D with R1 instead of spectral norm (Karras et al. 2019); γ for [0, 1] images, from the screen
 R1_GAMMA = {"stylegan": 0.1}
+# Kinds whose shipped MNIST recipe samples from an EMA of G, and its decay
+EMA_DECAY = {"sngan": 0.999, "biggan": 0.999, "stylegan": 0.995}
 
 
 def _common(kind: str) -> tuple[ParamSpec, ...]:
@@ -369,7 +371,7 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
                   options=G_CONDITIONINGS,
                   help="input: one-hot y concatenated to z; cbn: class-conditional BatchNorm from a shared "
                        "embedding, with z split across the layers (BigGAN). Used when conditioning is not none."),
-        ParamSpec("ema", "EMA decay of G (0 = off)", "float", 0.999 if kind in ("biggan", "stylegan") else 0.0,
+        ParamSpec("ema", "EMA decay of G (0 = off)", "float", EMA_DECAY.get(kind, 0.0),
                   help="Samples come from an exponential moving average of G's weights (BigGAN, StyleGAN)."),
         ParamSpec("r1_gamma", "R1 penalty γ on D (0 = off)", "log", R1_GAMMA.get(kind, 0.0),
                   help="γ/2 E‖∇ₓD(x)‖² on real images (Mescheder et al. 2018): keeps D flat on the data; StyleGAN "

@@ -58,6 +58,63 @@ def test_byte_arrays_are_stored_packed_and_a_crafted_shape_is_refused(tmp_path, 
             checkpoints.load(forged)
 
 
+def test_identical_weights_are_stored_once_and_a_forged_alias_is_refused(tmp_path):
+    """A GAN whose live G equals its EMA copy (as shipped) stores G once; both load back, checksum checked."""
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    from genviz.gans.models import GAN, GANConfig
+
+    torch.manual_seed(0)
+    config = GANConfig(kind="biggan", image_shape=(1, 8, 8), latent_dim=8, g_width=8, d_width=8, ema=0.99)
+    gan = GAN(config)
+    with torch.no_grad():
+        for p in gan.generator_ema.parameters():
+            p.add_(0.5)  # the EMA copy drifts from the live G, as in training
+    distinct = checkpoints.save(tmp_path / "distinct", gan, config, dataset="digits")
+    gan.generator.load_state_dict(gan.generator_ema.state_dict())
+    synced = checkpoints.save(tmp_path / "synced", gan, config, dataset="digits")
+    big = {k: v.numel() * v.element_size() for k, v in gan.generator_ema.state_dict().items()
+           if v.numel() * v.element_size() >= checkpoints._DEDUP_MIN}  # smaller tensors are not worth an alias
+    assert sum(big.values()) > 0.8 * sum(v.numel() * v.element_size() for v in gan.generator.state_dict().values())
+    assert distinct.stat().st_size - synced.stat().st_size > 0.5 * sum(big.values())
+    loaded = checkpoints.load(synced).model.state_dict()
+    for k, v in gan.state_dict().items():
+        assert torch.equal(loaded[k], v), k
+    # an alias that names a weight the file does not hold gives a sentence, not a KeyError
+    raw = synced.read_bytes()
+    meta = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]
+    aliases = json.loads(meta["aliases"])
+    assert {f"generator_ema.{k}" for k in big} <= set(aliases)
+    name = next(iter(aliases))
+    forged = tmp_path / "forged.safetensors"
+    forged.write_bytes(st_save(st_load(raw), metadata={**meta, "aliases": json.dumps({name: "no.such.weight"})}))
+    with pytest.raises(CheckpointError, match="refers to a stored weight that is not there"):
+        checkpoints.load(forged)
+
+
+def test_a_long_extra_record_is_stored_compressed_and_a_forged_one_is_a_sentence(tmp_path, model_and_config):
+    import base64
+    import zlib
+
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    model, config = model_and_config
+    curve = [{"step": i, "d_loss": round(1 / (i + 1), 4), "g_loss": round(i / 7, 4)} for i in range(2000)]
+    path = checkpoints.save(tmp_path / "m", model, config, dataset="digits", extra={"curve": curve})
+    raw = path.read_bytes()
+    meta = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]
+    assert meta["extra"].startswith("zlib:") and len(meta["extra"]) < len(json.dumps(curve)) / 4
+    assert checkpoints.load(path).meta["extra"] == {"curve": curve} == checkpoints.read_extra(path)
+    bomb = "zlib:" + base64.b64encode(zlib.compress(b"[" * (80 * 2**20), 9)).decode()
+    for bad in ("zlib:not base64!", "zlib:" + base64.b64encode(b"not zlib").decode(), bomb):
+        forged = tmp_path / "forged.safetensors"
+        forged.write_bytes(st_save(st_load(raw), metadata={**meta, "extra": bad}))
+        with pytest.raises(CheckpointError, match="damaged 'extra' entry"):
+            checkpoints.load(forged)
+
+
 def test_half_precision_is_smaller_and_loads_as_float32(tmp_path, model_and_config):
     model, config = model_and_config
     full = checkpoints.save(tmp_path / "full", model, config, dataset="digits")
@@ -372,6 +429,6 @@ def test_stale_temp_files_of_our_pattern_are_removed(tmp_path):
 
 
 def test_shipped_checkpoints_folder_stays_within_its_budget():
-    """checkpoints/ ships with every clone: the issue that added the later GAN ideas capped it at 40 MB (MiB here)."""
+    """checkpoints/ ships with every clone: the issue that added the later GAN ideas capped it at 40 MB."""
     total = sum(p.stat().st_size for p in checkpoints.SHIPPED_DIR.iterdir() if p.is_file())
-    assert total <= 40 * 2**20, f"checkpoints/ holds {total / 2**20:.1f} MiB"
+    assert total <= 40e6, f"checkpoints/ holds {total / 1e6:.2f} MB"

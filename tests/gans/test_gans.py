@@ -397,8 +397,7 @@ def test_shipped_gans_carry_scores_history_and_time(name):
         pytest.skip(f"{path.name} not built (python -m genviz pretrain --only {name})")
     info = checkpoints.info(path)
     assert {"frechet_distance", "sample_confidence", "classes_covered"} <= set(info.metrics)
-    meta = checkpoints.read_metadata(path)
-    extra = json.loads(meta["extra"])
+    extra = checkpoints.read_extra(path)
     assert extra["train_seconds"] > 0 and extra["curve"] and len(extra["progress_steps"]) >= 2
     if name.startswith("dcgan-"):
         assert set(extra["gradient_vanishing"]["curves"]) == {"saturating", "non-saturating"}
@@ -406,14 +405,14 @@ def test_shipped_gans_carry_scores_history_and_time(name):
 
 # The bar for a shipped MNIST GAN (issue 18): Fréchet distance ≤ 60 in the project classifier's features, all 10
 # classes with max/min class count ≤ 2 among the 1,000 scored samples, trained in ≤ 10 minutes on 2 cores.
-MNIST_BAR = ["dcgan-mnist", "cgan-mnist", "acgan-mnist", "wgan-gp-mnist", "biggan-mnist"]
+MNIST_BAR = ["dcgan-mnist", "cgan-mnist", "acgan-mnist", "wgan-gp-mnist", "sngan-mnist", "biggan-mnist"]
 
 
 @pytest.mark.parametrize("name", MNIST_BAR)
 def test_shipped_mnist_gans_meet_the_teaching_bar(name):
     path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
     info = checkpoints.info(path)
-    extra = json.loads(checkpoints.read_metadata(path)["extra"])
+    extra = checkpoints.read_extra(path)
     counts = extra["label_counts"]
     assert info.metrics["frechet_distance"] <= 60, info.metrics
     assert info.metrics["classes_covered"] == 10 and max(counts) <= 2 * min(counts), counts
@@ -428,6 +427,7 @@ def test_unconditional_kinds_default_to_the_deeper_discriminator():
         if spec.kind in GAN_KINDS and spec.name == f"{spec.kind}-mnist":
             params = {p.name: p.default for p in registry.get(spec.kind).params}
             assert params["d_extra_stages"] == spec.config.get("d_extra_stages", 0), spec.name
+            assert params["ema"] == spec.config.get("ema", 0.0), spec.name
     assert {p.name: p.default for p in registry.get("dcgan").params}["d_extra_stages"] == 2
 
 

@@ -1,0 +1,66 @@
+"""Rewrite checkpoints in the current file encoding without retraining them.
+
+Each file is loaded (checksum verified) and saved again with the same weights, metadata and creation time; only the
+encoding changes: byte arrays zlib-packed, long JSON records compressed, identical weights stored once. With
+`--ship-ema`, a GAN that keeps an EMA copy of G also gets its live G set to that copy (`GAN.ship_ema`, what
+`python -m genviz pretrain` does since 2026-12-06), so the file stores G once. Sampling is unchanged either way:
+the numbers in the metadata were measured on the weights the file samples from.
+
+    .venv/bin/python scripts/repack_shipped.py checkpoints/*.safetensors [--ship-ema] [--out DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from genviz.core import checkpoints
+
+
+def _stored_half(path: Path) -> bool:
+    """Whether the file stores its floating-point weights as fp16 (then it is written back as fp16)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        dtypes = {f.get_slice(k).get_dtype() for k in f.keys() if not k.startswith("__extra__.")}
+    return "F16" in dtypes and "F32" not in dtypes
+
+
+def repack(path: Path, out_dir: Path | None, ship_ema: bool) -> Path:
+    ckpt = checkpoints.load(path)
+    before = {k: v.clone() for k, v in ckpt.model.state_dict().items()}
+    if ship_ema and getattr(ckpt.model, "generator_ema", None) is not None:
+        ckpt.model.ship_ema()
+    meta = ckpt.meta
+    target = (out_dir or path.parent) / path.name
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # checked before it replaces anything
+        out = checkpoints.save(Path(tmp) / path.name, ckpt.model, ckpt.config, dataset=ckpt.dataset,
+                               metrics=ckpt.metrics, epochs=meta["epochs"], extra=meta["extra"],
+                               extra_tensors=ckpt.extra_tensors, half=_stored_half(path), created=meta.get("created"))
+        again = checkpoints.load(out)
+        changed = [k for k, v in again.model.state_dict().items() if not torch.equal(before[k], v)]
+        if changed and not (ship_ema and all(k.startswith("generator.") for k in changed)):
+            raise SystemExit(f"{path.name}: weights changed on the way ({changed[0]}); left as it was.")
+        if again.meta["extra"] != meta["extra"] or again.metrics != ckpt.metrics:
+            raise SystemExit(f"{path.name}: its records changed on the way; left as it was.")
+        os.replace(out, target)
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, help="folder to write to (default: in place)")
+    parser.add_argument("--ship-ema", action="store_true", help="set a GAN's live G to its EMA copy first")
+    args = parser.parse_args()
+    for path in args.paths:
+        before = path.stat().st_size
+        written = repack(path, args.out, args.ship_ema)
+        print(f"{path.name}: {before / 1e6:.3f} MB -> {written.stat().st_size / 1e6:.3f} MB")
+
+
+if __name__ == "__main__":
+    main()
