@@ -552,6 +552,25 @@ def test_ema_generator_averages_and_draws_the_samples(digits):
     assert plain.generator_ema is None and plain.sampler is plain.generator
 
 
+def test_ship_ema_sets_the_live_generator_to_the_average_and_sampling_is_unchanged(digits, tmp_path):
+    model = seeded_model(tiny("dcgan", ema=0.9), 0)
+    list(fit(model, GANRecipe(model.config), digits_split(digits), TrainParams(max_steps=5, log_every=5, batch_size=32)))
+    z = model.noise(8, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        before = model.sampler(z)
+    model.ship_ema()
+    with torch.no_grad():
+        assert torch.equal(model.sampler(z), before)
+    assert all(torch.equal(a, b) for a, b in zip(model.generator.state_dict().values(),
+                                                  model.generator_ema.state_dict().values()))
+    path = checkpoints.save(tmp_path / "shipped", model, model.config, dataset="digits")
+    assert json.loads(checkpoints.read_metadata(path)["aliases"])  # G is stored once
+    plain = seeded_model(tiny("dcgan"), 0)
+    weights = {k: v.clone() for k, v in plain.state_dict().items()}
+    plain.ship_ema()  # no EMA copy: nothing changes
+    assert all(torch.equal(v, plain.state_dict()[k]) for k, v in weights.items())
+
+
 def test_orthogonal_penalty_is_zero_for_orthogonal_rows_and_enters_g_loss():
     from genviz.gans.models import orthogonal_penalty
 
