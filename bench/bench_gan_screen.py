@@ -30,6 +30,8 @@ SEED = int(os.environ.get("GENVIZ_BENCH_GS_SEED", "0"))
 # the StyleGAN recipe shipped before issue 18's screen (genviz/pretrained.py, stylegan-mnist, batch 32)
 STYLE = {"latent_dim": 64, "g_width": 16, "d_width": 32, "mapping_depth": 8, "g_lr_mul": 10.0, "ema": 0.995,
          "style_block": "adain"}
+# the recipe the first StyleGAN screen chose (stylegan-mnist since 2026-12-06)
+SHIPPED_STYLE = {**STYLE, "d_norm": "none", "r1_gamma": 0.1, "d_extra_stages": 1, "g_lr_mul": 5.0}
 # kind: {arm: (config changes, train changes)}; "base" is the recipe pretrain shipped before issue 18's changes
 ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
     "dcgan": {
@@ -76,6 +78,15 @@ ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
             ({**STYLE, "d_norm": "none", "d_extra_stages": 1, "r1_gamma": 0.1, "g_lr_mul": 5.0}, {"lr": 1e-3}),
         "DCGAN's D, lr 1e-3, G lr ×2, G width 32":
             ({**STYLE, "d_norm": "batch", "d_extra_stages": 2, "g_lr_mul": 2.0, "g_width": 32}, {"lr": 1e-3}),
+        # second screen (2026-12-06), from the recipe the first one chose: StyleGAN2's lazy R1 and StyleGAN's
+        # minibatch-stddev layer in D
+        "shipped 2026-12-06": (SHIPPED_STYLE, {"lr": 1e-3}),
+        "lazy R1 (every 16)": ({**SHIPPED_STYLE, "r1_every": 16}, {"lr": 1e-3}),
+        "lazy R1, minibatch stddev": ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4}, {"lr": 1e-3}),
+        "lazy R1, minibatch stddev, D +2 stages":
+            ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2}, {"lr": 1e-3}),
+        "lazy R1, minibatch stddev, G width 32":
+            ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "g_width": 32}, {"lr": 1e-3}),
     },
 }
 DEFAULT_ARMS = "dcgan:base;dcgan:D +1 stage, lr 5e-4"

@@ -14,6 +14,7 @@ import torch
 # openTSNE keyword changes against the explorer's default (perplexity 30, 250 early + 500 iterations, FFT)
 SETTINGS: dict[str, dict] = {
     "default": {},
+    "Annoy neighbours (the default before 2026-12-06)": {"neighbors": "annoy"},
     "perplexity 20": {"perplexity": 20},
     "exaggeration 1.5": {"exaggeration": 1.5},
     "exaggeration 2": {"exaggeration": 2},
@@ -29,7 +30,7 @@ def run() -> list[dict]:
 
     from genviz.core import checkpoints, data
     from genviz.embeddings import metrics
-    from genviz.embeddings.projections import FFT_INTS_IN_INTERVAL, TSNE_EARLY_ITERATIONS
+    from genviz.embeddings.projections import FFT_INTS_IN_INTERVAL, TSNE_EARLY_ITERATIONS, TSNE_NEIGHBOURS
 
     imgs = data.load("mnist")
     vae = checkpoints.load(checkpoints.SHIPPED_DIR / "vae-mnist.safetensors").model.float().eval()
@@ -42,7 +43,8 @@ def run() -> list[dict]:
     for name, change in SETTINGS.items():
         kwargs = {"perplexity": 30, "n_iter": 500, "early_exaggeration_iter": TSNE_EARLY_ITERATIONS,
                   "initialization": "pca", "n_jobs": torch.get_num_threads(), "random_state": 0,
-                  "negative_gradient_method": "fft", "ints_in_interval": FFT_INTS_IN_INTERVAL, "verbose": False, **change}
+                  "negative_gradient_method": "fft", "ints_in_interval": FFT_INTS_IN_INTERVAL,
+                  "neighbors": TSNE_NEIGHBOURS, "verbose": False, **change}
         start = time.perf_counter()
         emb = np.asarray(TSNE(**kwargs).fit(codes))
         seconds = time.perf_counter() - start

@@ -70,6 +70,10 @@ class GANConfig:
     # conv D: strided 4×4 stages after those that reach G's start size (28 px: 28 → 14 → 7, then 7 → 3 with one
     # more). The DCGAN way to give D a non-linear view of the whole digit before its linear head; mlp: ignored.
     d_extra_stages: int = bounded(0, 0, 2, "Extra discriminator stages")
+    # conv D: minibatch standard deviation (Karras et al. 2018, §3; StyleGAN's D): before D's last stage, one more
+    # feature map holding the spread of the features across groups of this many images, so D sees how varied a batch
+    # is. 0 = off; StyleGAN uses 4. mlp: ignored.
+    d_mbstd: int = bounded(0, 0, 16, "Minibatch-stddev group size")
     body: str = "auto"  # "auto" (mlp below 16 px, else conv) | "conv" | "mlp"
     objective: str = ""  # "" = the preset's; see genviz.gans.objectives
     conditioning: str = ""  # "" = the preset's; one of CONDITIONINGS
@@ -84,6 +88,8 @@ class GANConfig:
     d_lr_scale: float = bounded(1.0, 0.1, 10.0, "D's learning rate ÷ G's")
     ortho_reg: float = bounded(0.0, 0.0, 0.01, "Orthogonal regularisation β")  # BigGAN's off-diagonal form
     r1_gamma: float = bounded(0.0, 0.0, 100.0, "R1 penalty γ")  # γ/2 E‖∇ₓD(x)‖² on real images; 0 = off
+    # lazy regularisation (StyleGAN2, Karras et al. 2020, §B): R1 on every k-th D step only, weighted by k
+    r1_every: int = bounded(1, 1, 64, "R1 every k D steps")
     # discriminator option: "free" adversarial training of D (Zhong et al. 2020, Fast-GAN); ε on [−1, 1] images
     adv_eps: float = bounded(0.0, 0.0, 0.5, "Adversarial ε of D")  # 0 = off; the step τ equals ε, as in their code
     adv_replays: int = bounded(2, 1, 8, "Adversarial replays m per batch")
@@ -313,12 +319,16 @@ class ConvDiscriminator(nn.Module):
     """
 
     def __init__(self, in_channels: int, image_shape: tuple[int, int, int], width: int, batch_norm: bool,
-                 extra_stages: int = 0):
+                 extra_stages: int = 0, mbstd_group: int = 0):
         super().__init__()
         layers: list[nn.Module] = []
         c, s = in_channels, image_shape[1]
-        for i in range(conv_stages(image_shape) + extra_stages):
+        stages = conv_stages(image_shape) + extra_stages
+        self.mbstd_group, self.mbstd_at = mbstd_group, -1
+        for i in range(stages):
             out = width * 2**i
+            if mbstd_group and i == stages - 1:  # the statistic enters the last stage as one more input map
+                self.mbstd_at, c = len(layers), c + 1
             layers.append(nn.Conv2d(c, out, 4, 2, 1, bias=not (batch_norm and i > 0)))  # s → ⌊s / 2⌋
             if batch_norm and i > 0:
                 layers.append(nn.BatchNorm2d(out))
@@ -328,7 +338,25 @@ class ConvDiscriminator(nn.Module):
         self.out_dim = c * s * s
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+        if self.mbstd_at < 0:
+            return self.net(x)
+        for i, layer in enumerate(self.net):
+            if i == self.mbstd_at:
+                x = minibatch_stddev(x, self.mbstd_group)
+            x = layer(x)
+        return x
+
+
+def minibatch_stddev(x: Tensor, group: int) -> Tensor:
+    """x (B, C, H, W) plus one map: for each image, the standard deviation of every feature across its group
+    (images i, i + B/G, i + 2B/G, ... as in StyleGAN's code), averaged over features and pixels. The group is the
+    largest divisor of B that is ≤ `group`, so any batch size works (a single image sees 0)."""
+    b, c, h, w = x.shape
+    g = max(d for d in range(1, min(group, b) + 1) if b % d == 0)
+    y = x.float().reshape(g, -1, c, h, w)  # (G, B/G, C, H, W)
+    std = (y.var(0, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))  # (B/G,)
+    stat = std.to(x.dtype).repeat(g)[:, None, None, None].expand(b, 1, h, w)  # image i gets its group's value
+    return torch.cat([x, stat], 1)
 
 
 class MLPDiscriminator(nn.Module):
@@ -355,7 +383,8 @@ class Discriminator(nn.Module):
         label_in = config.n_classes if config.conditioning == "input" else 0
         if config.resolved_body == "conv":
             self.body = ConvDiscriminator(c + label_in, config.image_shape, config.d_width,
-                                          batch_norm=config.d_norm == "batch", extra_stages=config.d_extra_stages)
+                                          batch_norm=config.d_norm == "batch", extra_stages=config.d_extra_stages,
+                                          mbstd_group=config.d_mbstd)
         else:
             self.body = MLPDiscriminator(config.n_pixels + label_in, config.d_width)
         self.head = nn.Linear(self.body.out_dim, 1)

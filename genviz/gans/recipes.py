@@ -80,11 +80,13 @@ class GANRecipe:
 
     # --- the losses of one batch --------------------------------------------------------------------
     def discriminator_loss(self, model: GAN, x: Tensor, y: Tensor | None, fake: Tensor, fake_y: Tensor | None,
-                           generator: torch.Generator | None, *, penalty: bool = True) -> tuple[Tensor, dict[str, Tensor]]:
+                           generator: torch.Generator | None, *, penalty: bool = True,
+                           r1_weight: float = 1.0) -> tuple[Tensor, dict[str, Tensor]]:
         """D's loss on a real and a fake batch and its parts (detached). `penalty=False` leaves out the
-        gradient penalty (held-out evaluation runs without gradients)."""
+        gradient penalty (held-out evaluation runs without gradients); `r1_weight` multiplies γ (0: no R1 on this
+        step, k: the lazy R1 of every k-th step)."""
         cfg, obj = self.config, self.objective
-        r1 = cfg.r1_gamma > 0 and penalty
+        r1 = cfg.r1_gamma > 0 and penalty and r1_weight > 0
         if r1 and not x.requires_grad:  # (adversarial D steps pass x + δ, which already carries a graph)
             x = x.detach().requires_grad_(True)
         real = model.discriminate(x, self._d_labels(y))
@@ -97,7 +99,7 @@ class GANRecipe:
             parts["gradient_penalty"] = gp.detach()
             loss = loss + gp
         if r1:
-            r1_term = objectives.r1_penalty(real.logit, x, cfg.r1_gamma)
+            r1_term = objectives.r1_penalty(real.logit, x, cfg.r1_gamma * r1_weight)
             parts["r1_penalty"] = r1_term.detach()
             loss = loss + r1_term
         if real.class_logits is not None:  # auxiliary classifier: D also names the class
@@ -138,7 +140,9 @@ class GANRecipe:
         if cfg.adv_eps > 0:
             d_loss, parts = self._adversarial_d_steps(model, opt_d, x, y, fake.detach(), fake_y, generator, run)
         else:
-            d_loss, parts = self.discriminator_loss(model, x, y, fake.detach(), fake_y, generator)
+            every = cfg.r1_every
+            d_loss, parts = self.discriminator_loss(model, x, y, fake.detach(), fake_y, generator,
+                                                    r1_weight=float(every) if run.step % every == 0 else 0.0)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
@@ -336,6 +340,8 @@ def _gan_config(kind: str):
 D_EXTRA_STAGES = {"dcgan": 2, "sngan": 1, "wgan-gp": 2, "biggan": 1, "stylegan": 1}
 # StyleGAN regularises D with R1 instead of spectral norm (Karras et al. 2019); γ for [0, 1] images, from the screen
 R1_GAMMA = {"stylegan": 0.1}
+R1_EVERY: dict[str, int] = {}
+D_MBSTD: dict[str, int] = {}
 # Kinds whose shipped MNIST recipe samples from an EMA of G, and its decay
 EMA_DECAY = {"sngan": 0.999, "biggan": 0.999, "stylegan": 0.995}
 
@@ -350,6 +356,9 @@ def _common(kind: str) -> tuple[ParamSpec, ...]:
         ParamSpec("d_extra_stages", "Extra discriminator stages", "int", D_EXTRA_STAGES.get(kind, 0),
                   help="Conv D only: strided 4×4 stages after 28 → 14 → 7 (7 → 3 → 1 with two), so D judges the "
                        "whole digit through non-linear layers before its linear score. MLP bodies ignore it."),
+        ParamSpec("d_mbstd", "Minibatch-stddev group (0 = off)", "int", D_MBSTD.get(kind, 0),
+                  help="Conv D only: before its last stage D also reads how much the features vary across groups "
+                       "of this many images (ProGAN, StyleGAN: 4), so a batch of near-copies looks fake."),
         ParamSpec("body", "Network body", "choice", "auto", options=("auto", "conv", "mlp"),
                   help="auto = MLP for images under 16 px (digits), DCGAN convolutions otherwise."),
     )
@@ -376,6 +385,9 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
         ParamSpec("r1_gamma", "R1 penalty γ on D (0 = off)", "log", R1_GAMMA.get(kind, 0.0),
                   help="γ/2 E‖∇ₓD(x)‖² on real images (Mescheder et al. 2018): keeps D flat on the data; StyleGAN "
                        "regularises D with it instead of spectral norm."),
+        ParamSpec("r1_every", "R1 on every k-th D step", "int", R1_EVERY.get(kind, 1),
+                  help="Lazy regularisation (StyleGAN2): the penalty on one D step in k, weighted by k; k = 16 "
+                       "there. Saves the second-order backward pass on the other steps."),
         ParamSpec("adv_eps", "Adversarial training of D: ε (0 = off)", "log", 0.0,
                   help="Fast-GAN (Zhong et al. 2020): D trains on real and fake images pushed up its loss within "
                        "±ε (on [−1, 1] images), m replays per batch. Their CIFAR value: 0.006."),

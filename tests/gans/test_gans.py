@@ -197,6 +197,53 @@ def test_r1_penalty_on_a_linear_critic_and_in_d_loss(digits):
             assert math.isfinite(recs[-1].metrics["r1_penalty"])
 
 
+
+def test_minibatch_stddev_sees_a_batch_of_copies_and_fits_any_batch_size():
+    from genviz.gans.models import minibatch_stddev
+
+    x = torch.randn(8, 3, 5, 5)
+    out = minibatch_stddev(x, 4)
+    assert out.shape == (8, 4, 5, 5) and torch.equal(out[:, :3], x)
+    groups = x.reshape(4, 2, 3, 5, 5)  # images i and i + 2, i + 4, i + 6 form a group
+    expected = groups.var(0, unbiased=False).add(1e-8).sqrt().mean((1, 2, 3))
+    assert torch.allclose(out[:, 3, 0, 0], expected.repeat(4)) and (out[:, 3] == out[:, 3, :1, :1]).all()
+    copies = minibatch_stddev(x[:1].expand(8, -1, -1, -1), 4)[:, 3]
+    assert float(copies.max()) < 1e-3  # a batch of near-copies has no spread
+    assert minibatch_stddev(torch.randn(6, 2, 3, 3), 4).shape == (6, 3, 3, 3)  # group 3 divides 6
+    assert float(minibatch_stddev(torch.randn(1, 2, 3, 3), 4)[:, 2].abs().max()) < 1e-3
+    # in D: one more input map to the last stage; D scores a batch of any size
+    cfg = GANConfig(kind="stylegan", image_shape=(1, 28, 28), d_width=8, g_width=8, d_extra_stages=1, d_mbstd=4)
+    d = GAN(cfg).discriminator
+    convs = [m for m in d.body.net if isinstance(m, torch.nn.Conv2d)]
+    assert convs[-1].in_channels == convs[-2].out_channels + 1
+    for b in (1, 6, 7):
+        assert d(torch.rand(b, 1, 28, 28)).logit.shape == (b,)
+    assert [m.in_channels for m in GAN(GANConfig(kind="stylegan", image_shape=(1, 28, 28), d_width=8, g_width=8,
+                                                 d_extra_stages=1)).discriminator.body.net
+            if isinstance(m, torch.nn.Conv2d)][-1] == convs[-2].out_channels  # off: as before
+
+
+def test_lazy_r1_runs_on_every_kth_d_step_weighted_by_k(digits):
+    """StyleGAN2's lazy regularisation: with r1_every = k the penalty enters D's loss on steps 0, k, 2k, ... only,
+    k times as heavy, so it costs the second-order backward pass once in k steps."""
+    x = digits.x_train[:16]
+    model = seeded_model(tiny("dcgan", r1_gamma=1.0, r1_every=4), 0)
+    recipe = GANRecipe(model.config)
+    fake = model.generate(model.noise(16, torch.Generator().manual_seed(0))).detach()
+    _, eager = recipe.discriminator_loss(model, x, None, fake, None, None)
+    _, lazy = recipe.discriminator_loss(model, x, None, fake, None, None, r1_weight=4.0)
+    assert float(lazy["r1_penalty"]) == pytest.approx(4 * float(eager["r1_penalty"]), rel=1e-5)
+    _, skipped = recipe.discriminator_loss(model, x, None, fake, None, None, r1_weight=0.0)
+    assert "r1_penalty" not in skipped
+    opts = recipe.optimizers(model, TrainParams(lr=1e-4))
+    state, gen = RunState(), torch.Generator().manual_seed(0)
+    with_r1 = []
+    for step in range(9):
+        state.step = step
+        out = recipe.step(model, opts, (digits.x_train[16 * step: 16 * step + 16],), gen, state)
+        with_r1.append("r1_penalty" in out)
+    assert [i for i, on in enumerate(with_r1) if on] == [0, 4, 8]
+
 # --- training ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", GAN_KINDS)
 def test_two_training_steps_per_kind(kind, digits):
