@@ -110,7 +110,7 @@ def _speed(rows: list[dict], codes: np.ndarray, labels: np.ndarray, what: str) -
 
 
 def _rerun_ms(vae_name: str) -> tuple[float, float]:
-    """Median server time of reruns that only toggle image tooltips on a 10,000-point t-SNE map, and the
+    """Median server time of reruns that only toggle the images drawn on a 10,000-point t-SNE map, and the
     first (cold) page run."""
     from streamlit.testing.v1 import AppTest
 
@@ -137,7 +137,7 @@ def run() -> list[dict]:
     import torch
 
     from genviz.embeddings.cli import embed, load_codes
-    from genviz.embeddings.figures import MapPanel, braille_thumbnails, map_figure
+    from genviz.embeddings.figures import MapPanel, map_figure
 
     torch.set_num_threads(2)
     load_before = os.getloadavg()[0]
@@ -171,15 +171,15 @@ def run() -> list[dict]:
                                                        f" · RMS radius {r.space.spread:.1f}"
                                                        f" · Sainburg 2021 1-NN {anchor} ({kind.upper()}, 2-d)"))
 
-    hover = braille_thumbnails(np.zeros((N, 1, 28, 28), np.float32) + np.random.default_rng(0).random((N, 1, 28, 28)))
-    fig = map_figure([MapPanel(np.random.default_rng(0).normal(size=(N, 2)), "")], labels, classes, hover_images=hover)
+    pictures = np.random.default_rng(0).random((N, 1, 28, 28)).astype(np.float32)
+    fig = map_figure([MapPanel(np.random.default_rng(0).normal(size=(N, 2)), "")], labels, classes, thumbnails=pictures)
     import plotly.io as pio
 
-    rows.append(_row("map figure size", f"{N:,} points with image tooltips / without", len(pio.to_json(fig)) / 1e6,
+    rows.append(_row("map figure size", f"{N:,} points with images drawn on the map / without", len(pio.to_json(fig)) / 1e6,
                      "MB", f"{len(pio.to_json(map_figure([MapPanel(np.zeros((N, 2)), '')], labels, classes))) / 1e6:.2f}"
                            " MB without; sent once, the browser caches repeated messages"))
     ms, first = _rerun_ms(Path(sources["VAE μ"][0]).stem)
-    rows.append(_row("rerun that recomputes nothing", f"explorer, {N:,}-point t-SNE map, toggle image tooltips (AppTest)",
+    rows.append(_row("rerun that recomputes nothing", f"explorer, {N:,}-point t-SNE map, toggle the images on the map (AppTest)",
                      ms, "ms (median of 8)", f"server-side script time; target < 200 ms; first page run {first:.1f} s"))
     rows.append(_row("machine load", "1-minute load average before / after (2 cores, shared machine)",
                      round(load_before, 2), "", f"{os.getloadavg()[0]:.2f} after; > 2 means other work competed"))

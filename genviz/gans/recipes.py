@@ -340,8 +340,8 @@ def _gan_config(kind: str):
 D_EXTRA_STAGES = {"dcgan": 2, "sngan": 1, "wgan-gp": 2, "biggan": 1, "stylegan": 1}
 # StyleGAN regularises D with R1 instead of spectral norm (Karras et al. 2019); γ for [0, 1] images, from the screen
 R1_GAMMA = {"stylegan": 0.1}
-R1_EVERY: dict[str, int] = {}
-D_MBSTD: dict[str, int] = {}
+R1_EVERY: dict[str, int] = {}  # lazy R1 and the minibatch-stddev map: off by default; a second StyleGAN screen
+D_MBSTD: dict[str, int] = {}  # tried both (BENCHMARKS.md, StyleGAN)
 # Kinds whose shipped MNIST recipe samples from an EMA of G, and its decay
 EMA_DECAY = {"sngan": 0.999, "biggan": 0.999, "stylegan": 0.995}
 

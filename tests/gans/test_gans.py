@@ -475,6 +475,8 @@ def test_unconditional_kinds_default_to_the_deeper_discriminator():
             params = {p.name: p.default for p in registry.get(spec.kind).params}
             assert params["d_extra_stages"] == spec.config.get("d_extra_stages", 0), spec.name
             assert params["ema"] == spec.config.get("ema", 0.0), spec.name
+            assert params["r1_every"] == spec.config.get("r1_every", 1), spec.name
+            assert params["d_mbstd"] == spec.config.get("d_mbstd", 0), spec.name
     assert {p.name: p.default for p in registry.get("dcgan").params}["d_extra_stages"] == 2
 
 
