@@ -73,7 +73,7 @@ def entries(spec_cls) -> list:
     steps = {"max_steps": 2000, "budget_s": 1500, "lr": 5e-4}
     inverted = {"pair": "mnist-inverted", "g_width": 16}
     named = [
-        ("cyclegan-mnist-thick", {"pair": "mnist-thick", "g_width": 16}, {**steps, "max_steps": 8000, "budget_s": 3600}),
+        ("cyclegan-mnist-thick", {"pair": "mnist-thick", "g_width": 16}, {**steps, "max_steps": 16000, "budget_s": 3600}),
         ("cyclegan-mnist-digits", full, steps),
         ("cyclegan-mnist-digits-no-cycle", {**full, "cycle_lambda": 0.0}, steps),
         ("cyclegan-mnist-inverted", inverted, steps),
