@@ -11,15 +11,13 @@ settings = ui.sidebar()
 st.title("StyleGAN: styles, noise and W")
 st.caption("Karras et al. 2019 (StyleGAN) and 2020 (StyleGAN2) at 28×28 on this machine's CPU. Each claim comes "
            "with the number that tests it; where it does not hold at this scale, the page says so.")
-st.latex(r"w = f(z/\lVert z\rVert_{\mathrm{rms}}),\qquad "
-         r"w'_{ijk} = \frac{s_i\,w_{ijk}}{\sqrt{\sum_{i,k}(s_i w_{ijk})^2+\epsilon}},\; s = A_\ell(w)")
-
 ckpt = ui.pick_checkpoint("StyleGAN", "sg_model", settings, kinds=("stylegan",), check=gan_ui.check_stylegan)
 if ckpt is None:
     st.stop()
 net = stylegan.style_generator(ckpt.model)
 slots = net.slot_resolutions
 cfg = ckpt.config
+st.latex(r"w = f(z/\lVert z\rVert_{\mathrm{rms}}),\qquad " + stylegan.STYLE_BLOCK_LATEX[cfg.style_block])
 with st.expander("The model", icon=":material/account_tree:"):
     st.markdown(f"Mapping network: {cfg.mapping_depth} linear layers, learning rate × {cfg.mapping_lr_mul:g} "
                 f"(equalised lr). Synthesis from a learned {slots[0]}×{slots[0]} constant; {len(slots)} style "

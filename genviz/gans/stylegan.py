@@ -56,6 +56,13 @@ PROGRESSIVE_GROWING = (
 )
 
 
+# How a layer reads its style s = A_ℓ(w), per `style_block`: the page shows the formula of the model it draws
+STYLE_BLOCK_LATEX = {
+    "adain": r"\mathrm{AdaIN}(x_c, w) = y_{s,c}\,\frac{x_c - \mu(x_c)}{\sigma(x_c)} + y_{b,c},\; (y_s, y_b) = A_\ell(w)",
+    "modconv": r"w'_{ijk} = \frac{s_i\,w_{ijk}}{\sqrt{\sum_{i,k}(s_i w_{ijk})^2+\epsilon}},\; s = A_\ell(w)",
+}
+
+
 def pixel_norm(x: Tensor, eps: float = 1e-8) -> Tensor:
     """x / sqrt(mean(x²) + ε) along the feature axis (Karras et al. 2018, §4.2): z lands on the √d-sphere."""
     return x * torch.rsqrt(x.square().mean(1, keepdim=True) + eps)

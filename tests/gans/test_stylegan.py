@@ -189,6 +189,9 @@ def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
     assert not at.error, [e.value for e in at.error]
     assert at.slider(key="sg_crossover").value == 2 and len(at.get("image")) >= 3
     assert any("Style mixing" in m.value for m in at.markdown)
+    # the formula is the one of the block this model uses (AdaIN by default), not StyleGAN2's modulated conv
+    assert run.config.style_block == "adain"
+    assert any("AdaIN" in x.value for x in at.latex) and not any("w'_{ijk}" in x.value for x in at.latex)
     at.slider(key="sg_crossover").set_value(3).run()
     assert not at.exception and not at.error
     at.slider(key="sg_psi").set_value(0.0).run()
