@@ -47,8 +47,10 @@ st.subheader("Numbers per direction (held-out images, recorded when the model wa
 st.caption("Label preservation: a classifier trained on the target domain names the source's digit. Domain score: "
            "its mean confidence. Fréchet distance: translations vs real target images in its features. PSNR: "
            "against the true map, where the pair knows it. Purity: share of each class's translations on its most "
-           "common target class.")
-rows = analysis.number_table(ckpt.metrics)
+           "common target class. The untranslated row is the floor: the same classifier reading the source images "
+           "as they are.")
+floor = None if missing else backend.show_error(lambda: tr.untranslated(ckpt.config.pair, str(ckpt.model.device)))
+rows = analysis.number_table(ckpt.metrics, floor)
 if rows:
     st.dataframe(rows, hide_index=True, width="stretch", key="cg_numbers")
 else:

@@ -52,13 +52,17 @@ def stego_probe(model: CycleGAN, x: Tensor, direction: str = "ab", std: float = 
                       [x, fake, rec, rec_noisy, (5 * (rec_noisy - rec).abs()).clamp(0, 1)])
 
 
-def number_table(metrics: dict[str, float]) -> list[dict[str, object]]:
-    """Rows (number, A → B, B → A) of the recorded metrics that a checkpoint has."""
+def number_table(metrics: dict[str, float], untranslated: dict[str, float | None] | None = None) -> list[dict[str, object]]:
+    """Rows (number, A → B, B → A) of the recorded metrics that a checkpoint has; `untranslated` (per direction)
+    adds the label preservation of the identity map under the model's own, the floor it has to beat."""
     rows = []
     for key, label in DIRECTION_NUMBERS:
         ab, ba = metrics.get(f"{key}_ab"), metrics.get(f"{key}_ba")
         if ab is not None or ba is not None:
             rows.append({"number": label, "A → B": ab, "B → A": ba})
+        if key == "label_preservation" and untranslated and any(v is not None for v in untranslated.values()):
+            rows.append({"number": "label preservation, untranslated images", "A → B": untranslated.get("ab"),
+                         "B → A": untranslated.get("ba")})
     return rows
 
 

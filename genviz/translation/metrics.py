@@ -96,6 +96,24 @@ def direction_metrics(model: CycleGAN, data: PairData, direction: str, n: int = 
     return out
 
 
+@torch.inference_mode()
+def untranslated_label_preservation(data: PairData, direction: str, n: int = EVAL_IMAGES) -> float | None:
+    """The floor a translation has to beat: the target domain's classifier naming the held-out source images as
+    they are, untranslated (the identity map). None when the target has no classifier or other classes."""
+    spec = data.spec
+    src_side = "a" if direction == "ab" else "b"
+    dst_domain = spec.b if direction == "ab" else spec.a
+    if data.classes != data.classes_b:
+        return None
+    x, y = data.domain(src_side)
+    x, y = x[:n], y[:n]
+    clf = scorer_for(dst_domain, x.device)
+    if clf is None:
+        return None
+    _, probs = scoring.classifier_features(clf, scorer_view(dst_domain, x, clf.config.image_shape[-1]))
+    return float((probs.argmax(1) == y).float().mean())
+
+
 def evaluate_pair(model: CycleGAN, config, data: PairData) -> dict[str, Any]:
     """Both directions' numbers (the kind's `evaluate`; `python -m genviz evaluate` prints them)."""
     was_training = model.training

@@ -7,7 +7,7 @@ from torch import Tensor
 from genviz import ui as backend
 from genviz.core import checkpoints
 from genviz.core.figures import image_grid, pixel_scale
-from genviz.translation import analysis
+from genviz.translation import analysis, metrics
 from genviz.translation.pairs import PairData, load_pair
 
 
@@ -34,6 +34,13 @@ def stego(ckpt: checkpoints.Checkpoint, n: int, seed: int, direction: str) -> tu
     x, _ = analysis.test_images(data, direction[0], n, seed)
     probe = analysis.stego_probe(ckpt.model, x, direction, seed=seed)
     return probe.clean_l1, probe.noisy_l1, grid(probe.rows)
+
+
+@st.cache_data(show_spinner="Reading the untranslated images…", max_entries=8)
+def untranslated(pair: str, device: str) -> dict[str, float | None]:
+    """Label preservation of the identity map, per direction (see metrics.untranslated_label_preservation)."""
+    data = pair_data(pair, device)
+    return {d: metrics.untranslated_label_preservation(data, d) for d in ("ab", "ba")}
 
 
 def cyclegan_entries() -> list[checkpoints.CheckpointInfo]:
