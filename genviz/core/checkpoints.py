@@ -46,7 +46,7 @@ _EXTRA = "__extra__."  # prefix of stored tensors that are not model weights
 _PACK_MIN = 4096  # bytes; smaller arrays are stored as they are
 _MAX_UNPACKED = 256 * 1024 * 1024
 _ZLIB_TEXT = "zlib:"  # marks a metadata entry stored as base64 of zlib-compressed JSON
-_MAX_TEXT = 64 * 1024 * 1024  # the most text a compressed metadata entry may unpack to
+_MAX_TEXT = _MAX_HEADER  # the most text a compressed metadata entry may unpack to: what a plain header may hold
 _DEDUP_MIN = 1024  # bytes; smaller weights are stored even when another one is identical
 
 
