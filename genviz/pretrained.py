@@ -176,7 +176,8 @@ PRETRAINED.append(PretrainSpec("gan-ideas-mnist", "biggan", "mnist", train={"bud
 
 def _stylegan_entries() -> list[PretrainSpec]:
     """StyleGAN's ideas (issue 16): the shipped stylegan-mnist (≈ 10 min on 2 cores) and stylegan-digits (≈ 2 min),
-    and the mapping-depth runs L ∈ {0, 2, 4, 8} at a shorter equal budget (checkpoints/stylegan-depth-mnist.json).
+    and the mapping-depth runs L ∈ {0, 2, 4, 8} at a shorter equal budget (checkpoints/stylegan-depth-mnist.json;
+    2,000 steps each, ≈ 15 min on 2 cores: at 1,000 the generators were too weak for the probe, and L = 4 fell short).
 
     On MNIST D is StyleGAN's: no spectral norm, an R1 penalty (γ = 0.1 on [0, 1] images) and one extra stage, with
     G's lr 5 × D's. An equal-time screen (BENCHMARKS.md, StyleGAN) chose it: the spectral-norm D of the first recipe
@@ -189,7 +190,7 @@ def _stylegan_entries() -> list[PretrainSpec]:
     return [
         PretrainSpec("stylegan-mnist", "stylegan", "mnist", style_mnist, mnist, custom=gan_experiments.build_pretrained),
         PretrainSpec("stylegan-depth-mnist", "stylegan", "mnist", {**style_mnist, "ema": 0.99},
-                     {**mnist, "max_steps": 1000, "eval_every_epoch": False, "depths": [0, 2, 4, 8]},
+                     {**mnist, "max_steps": 2000, "eval_every_epoch": False, "depths": [0, 2, 4, 8]},
                      custom=stylegan.build_depth_results),
         # digits (MLP D at 8×8) keeps the first recipe's spectral-norm D, which trains there in seconds
         PretrainSpec("stylegan-digits", "stylegan", "digits",
