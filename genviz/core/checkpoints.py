@@ -141,15 +141,25 @@ def _pack_text(text: str) -> str:
     return _ZLIB_TEXT + base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")
 
 
+def _inflate(data: bytes, limit: int) -> bytes | None:
+    """zlib `data` unpacked, reading at most limit + 1 bytes (no zip bombs); None when it is not a whole zlib
+    stream or holds more than `limit` bytes."""
+    unpacker = zlib.decompressobj()
+    try:
+        out = unpacker.decompress(data, limit + 1)
+    except zlib.error:
+        return None
+    return out if unpacker.eof and len(out) <= limit else None
+
+
 def _unpack_text(text: str) -> str | None:
     """`_pack_text` undone, within _MAX_TEXT; None when the entry does not decode."""
     if not text.startswith(_ZLIB_TEXT):
         return text
-    unpacker = zlib.decompressobj()
     try:
-        data = unpacker.decompress(base64.b64decode(text[len(_ZLIB_TEXT):], validate=True), _MAX_TEXT + 1)
-        return data.decode() if unpacker.eof and len(data) <= _MAX_TEXT else None
-    except (ValueError, zlib.error):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        data = _inflate(base64.b64decode(text[len(_ZLIB_TEXT):], validate=True), _MAX_TEXT)
+        return None if data is None else data.decode()
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
         return None
 
 
@@ -214,15 +224,8 @@ def _unpack(extra: dict[str, torch.Tensor], meta: dict[str, str], path: Path) ->
         ok = (k in extra and extra[k].dtype == torch.uint8 and isinstance(shape, list)
               and all(isinstance(n, int) and 0 <= n for n in shape))
         size = int(np.prod(shape)) if ok else -1
-        data = b""
-        if ok and size <= _MAX_UNPACKED:
-            unpacker = zlib.decompressobj()
-            try:
-                data = unpacker.decompress(extra[k].numpy().tobytes(), size + 1)
-            except zlib.error:
-                data = b""
-            ok = len(data) == size and unpacker.eof
-        if not ok or size > _MAX_UNPACKED:
+        data = _inflate(extra[k].numpy().tobytes(), size) if ok and size <= _MAX_UNPACKED else None
+        if data is None or len(data) != size:
             raise CheckpointError(f"{path.name} is damaged: its stored array '{k}' does not unpack to its recorded shape.")
         out[k] = torch.frombuffer(bytearray(data), dtype=torch.uint8).reshape(shape)
     return out
