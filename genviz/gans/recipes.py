@@ -137,12 +137,12 @@ class GANRecipe:
             fake = model.generate(z, fake_y, generator)  # (B, C, H, W); a style G draws its noise and mixing here
 
         opt_d = optimizers["discriminator"]
+        r1_weight = float(cfg.r1_every) if run.step % cfg.r1_every == 0 else 0.0  # lazy R1: every k-th step, ×k
         if cfg.adv_eps > 0:
-            d_loss, parts = self._adversarial_d_steps(model, opt_d, x, y, fake.detach(), fake_y, generator, run)
+            d_loss, parts = self._adversarial_d_steps(model, opt_d, x, y, fake.detach(), fake_y, generator, run,
+                                                      r1_weight)
         else:
-            every = cfg.r1_every
-            d_loss, parts = self.discriminator_loss(model, x, y, fake.detach(), fake_y, generator,
-                                                    r1_weight=float(every) if run.step % every == 0 else 0.0)
+            d_loss, parts = self.discriminator_loss(model, x, y, fake.detach(), fake_y, generator, r1_weight=r1_weight)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
@@ -166,7 +166,7 @@ class GANRecipe:
         return {"d_loss": d_loss.detach(), "g_loss": g_loss_value, **parts, "g_grad_norm": g_norm}
 
     def _adversarial_d_steps(self, model: GAN, opt_d, x: Tensor, y: Tensor | None, fake: Tensor,
-                             fake_y: Tensor | None, generator: torch.Generator, run: RunState):
+                             fake_y: Tensor | None, generator: torch.Generator, run: RunState, r1_weight: float = 1.0):
         """"Free" adversarial training of D (Shafahi et al. 2019 as used by Zhong et al. 2020): `adv_replays`
         D updates on this batch, each one backward pass that gives both D's weight gradient and the input
         gradient; the perturbation δ of the real and of the fake images takes a signed step τ = ε up D's
@@ -180,7 +180,8 @@ class GANRecipe:
         for _ in range(self.config.adv_replays):
             delta.requires_grad_(True)
             shaken = (both + delta).clamp(0, 1)
-            d_loss, parts = self.discriminator_loss(model, shaken[:n], y, shaken[n:], fake_y, generator)
+            d_loss, parts = self.discriminator_loss(model, shaken[:n], y, shaken[n:], fake_y, generator,
+                                                    r1_weight=r1_weight)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()

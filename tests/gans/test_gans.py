@@ -243,6 +243,16 @@ def test_lazy_r1_runs_on_every_kth_d_step_weighted_by_k(digits):
         out = recipe.step(model, opts, (digits.x_train[16 * step: 16 * step + 16],), gen, state)
         with_r1.append("r1_penalty" in out)
     assert [i for i, on in enumerate(with_r1) if on] == [0, 4, 8]
+    # the adversarial D steps (Fast-GAN) follow the same schedule
+    adv = seeded_model(tiny("dcgan", r1_gamma=1.0, r1_every=4, adv_eps=0.05), 0)
+    adv_recipe, adv_state = GANRecipe(adv.config), RunState()
+    adv_opts = adv_recipe.optimizers(adv, TrainParams(lr=1e-4))
+    on = []
+    for step in range(5):
+        adv_state.step = step
+        out = adv_recipe.step(adv, adv_opts, (digits.x_train[16 * step: 16 * step + 16],), gen, adv_state)
+        on.append("r1_penalty" in out)
+    assert [i for i, o in enumerate(on) if o] == [0, 4]
 
 # --- training ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", GAN_KINDS)
