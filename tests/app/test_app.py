@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import rerun_until
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "app.py").read_text())
+PAGES = re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
 
 
 def test_every_page_file_is_registered():
@@ -83,7 +83,7 @@ def test_sidebar_choice_survives_a_page_switch():
 def test_app_config_makes_no_outside_connection():
     import tomllib
 
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["browser"]["gatherUsageStats"] is False
     assert config["browser"]["serverAddress"] == "localhost", "else streamlit looks up the external IP online"
     assert config["runner"]["postScriptGC"] is False

@@ -62,12 +62,12 @@ def test_the_pages_directory_patch_lives_in_one_place_and_still_fits_streamlit()
     assert isinstance(PagesManager.__dict__.get("uses_pages_directory"), (bool, type(None))), (
         "Streamlit changed PagesManager.uses_pages_directory: revisit genviz.ui._through_app_py")
     users = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("genviz/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
-                   if "uses_pages_directory" in p.read_text())
+                   if "uses_pages_directory" in p.read_text(encoding="utf-8"))
     assert users == ["genviz/ui/__init__.py"], users
 
 
 def test_no_code_reseeds_the_servers_global_rng():
     """torch.manual_seed changes the RNG every session of the server shares; genviz draws from its own
     generators and builds models through genviz.core.train.seeded_build."""
-    offenders = [str(p.relative_to(ROOT)) for p in ROOT.glob("genviz/**/*.py") if "torch.manual_seed(" in p.read_text()]
+    offenders = [str(p.relative_to(ROOT)) for p in ROOT.glob("genviz/**/*.py") if "torch.manual_seed(" in p.read_text(encoding="utf-8")]
     assert offenders == []

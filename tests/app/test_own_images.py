@@ -123,7 +123,7 @@ def test_every_page_works_on_an_uploaded_dataset_with_models_trained_on_it():
     at = upload(app(), "shapes.npz", payload)
     assert at.selectbox(key="gv_dataset").value == imgs.name
     errors = {}
-    for page in re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "app.py").read_text()):
+    for page in re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8")):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
         if at.error:

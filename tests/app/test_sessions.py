@@ -102,7 +102,7 @@ def test_a_queued_run_starts_when_the_slot_frees(one_slot):
 
 
 def test_server_defaults_keep_it_to_this_machine():
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]
     assert config["address"] == "localhost", "else streamlit listens on every interface"
     assert config["enableXsrfProtection"] is True
     assert 1 <= config["maxUploadSize"] <= 50, "uploads are your own images (≤ 50 MB) or CSVs of matches or points"
