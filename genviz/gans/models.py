@@ -29,7 +29,7 @@ from genviz.core import latent
 from genviz.core.config import bounded, check_choice, check_fields, check_range
 from genviz.core.errors import ConfigError
 from genviz.gans.objectives import OBJECTIVES
-from genviz.gans.stylegan import STYLE_BLOCKS, StyleGenerator, check_psi, style_resolutions
+from genviz.gans.stylegan import STYLE_BLOCKS, STYLE_OUTPUTS, StyleGenerator, check_psi, style_resolutions
 
 CONDITIONINGS = ("none", "input", "auxiliary", "projection")
 D_NORMS = ("batch", "none", "spectral")
@@ -54,6 +54,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 GAN_KINDS = tuple(PRESETS)
 _AXES = ("objective", "conditioning", "d_norm", "g_conditioning")
 G_CONDITIONINGS = ("input", "cbn")
+# Adam's (β₁, β₂) by name; None = the objective's. Papers: DCGAN (0.5, 0.999); WGAN-GP, SN-GAN, BigGAN (0, 0.9);
+# StyleGAN (0, 0.99)
+ADAM_BETAS: dict[str, tuple[float, float] | None] = {
+    "objective": None, "0.5, 0.999": (0.5, 0.999), "0, 0.9": (0.0, 0.9), "0, 0.99": (0.0, 0.99)}
 G_ARCHS = ("direct", "style")  # direct: z enters G's first layer (DCGAN, MLP, cBN); style: see StyleGenerator
 
 
@@ -99,9 +103,13 @@ class GANConfig:
     mapping_lr_mul: float = bounded(0.01, 0.001, 1.0, "Mapping learning-rate multiplier")
     style_mixing: float = bounded(0.9, 0.0, 1.0, "Style-mixing probability")
     style_block: str = "adain"  # "adain" (StyleGAN) | "modconv" (StyleGAN2; its activations grow here, see BENCHMARKS)
+    style_output: str = "last"  # "last" (one toRGB at the end) | "skip" (StyleGAN2: a toRGB per resolution, summed)
     # G's learning rate = lr × g_lr_mul. The style generator stores every weight at unit scale (equalised lr), so
     # an Adam step moves it by lr relative to its size: it needs StyleGAN's larger rate (≈ 2e-3) while D keeps lr.
     g_lr_mul: float = bounded(1.0, 0.1, 100.0, "Generator learning-rate multiplier")
+    # Adam's (β₁, β₂) for both networks, a key of ADAM_BETAS: "objective" = the objective's (its paper's); StyleGAN
+    # trained with (0, 0.99)
+    adam_betas: str = "objective"
 
     def __post_init__(self) -> None:
         check_choice("GAN kind", self.kind, GAN_KINDS)
@@ -116,6 +124,8 @@ class GANConfig:
             object.__setattr__(self, "g_arch", PRESETS[self.kind].get("g_arch", "direct"))
         check_choice("Generator architecture", self.g_arch, G_ARCHS)
         check_choice("Style block", self.style_block, STYLE_BLOCKS)
+        check_choice("Style output", self.style_output, STYLE_OUTPUTS)
+        check_choice("Adam betas", self.adam_betas, ADAM_BETAS)
         if self.g_arch == "style":
             if self.conditional:
                 raise ConfigError("The style generator is unconditional (its classes come from the styles it "
@@ -135,6 +145,10 @@ class GANConfig:
     def upgrade(cls, data: dict[str, Any]) -> dict[str, Any]:
         """A config saved before the axes existed (`generator_loss`, behaviour implied by `kind`)."""
         data = dict(data)
+        betas = data.get("adam_betas")
+        if isinstance(betas, (list, tuple)):  # the first files that set betas stored the pair itself
+            data["adam_betas"] = next((k for k, v in ADAM_BETAS.items() if v is not None and list(v) == list(betas)),
+                                      str(betas))
         loss = data.pop("generator_loss", None)
         if loss is not None and "objective" not in data:
             preset = PRESETS.get(data.get("kind", "dcgan"), {}).get("objective", "")

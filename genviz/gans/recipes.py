@@ -27,9 +27,18 @@ from genviz.core.scoring import (
 )
 from genviz.core.train import RunState, TrainParams
 from genviz.gans import objectives
-from genviz.gans.models import CONDITIONINGS, D_NORMS, G_CONDITIONINGS, GAN, PRESETS, GANConfig, orthogonal_penalty
+from genviz.gans.models import (
+    ADAM_BETAS,
+    CONDITIONINGS,
+    D_NORMS,
+    G_CONDITIONINGS,
+    GAN,
+    PRESETS,
+    GANConfig,
+    orthogonal_penalty,
+)
 from genviz.gans.objectives import OBJECTIVES
-from genviz.gans.stylegan import STYLE_BLOCKS, style_numbers
+from genviz.gans.stylegan import STYLE_BLOCKS, STYLE_OUTPUTS, style_numbers
 
 PREVIEW_SAMPLES = 40  # 4 rows of 10: column j is class j for the conditional GANs
 COLLAPSE_PATIENCE = 200  # consecutive steps of "D has won" (see Objective.collapsed) before training stops
@@ -71,7 +80,7 @@ class GANRecipe:
 
     def optimizers(self, model: GAN, params: TrainParams) -> dict[str, torch.optim.Optimizer]:
         check_range("A GAN's learning rate", params.lr, 1e-6, 1e-2)
-        betas = self.objective.betas  # as each objective's paper trained it
+        betas = ADAM_BETAS[self.config.adam_betas] or self.objective.betas  # by default as each objective's paper
         return {"generator": adam(model.generator.parameters(), params.lr * self.config.g_lr_mul, betas),
                 "discriminator": adam(model.discriminator.parameters(), params.lr * self.config.d_lr_scale, betas)}
 
@@ -338,13 +347,17 @@ def _gan_config(kind: str):
 
 # Extra strided D stages per kind (GANConfig.d_extra_stages; 0 elsewhere): at equal wall clock on MNIST they took the
 # unconditional GANs and BigGAN from blurred, class-mixed digits to clean ones (BENCHMARKS.md, gan_screen).
-D_EXTRA_STAGES = {"dcgan": 2, "sngan": 1, "wgan-gp": 2, "biggan": 1, "stylegan": 1}
+D_EXTRA_STAGES = {"dcgan": 2, "sngan": 1, "wgan-gp": 2, "biggan": 1, "stylegan": 2}
 # StyleGAN regularises D with R1 instead of spectral norm (Karras et al. 2019); γ for [0, 1] images, from the screen
 R1_GAMMA = {"stylegan": 0.1}
-R1_EVERY: dict[str, int] = {}  # lazy R1 and the minibatch-stddev map: off by default; a second StyleGAN screen
-D_MBSTD: dict[str, int] = {}  # tried both (BENCHMARKS.md, StyleGAN)
+# StyleGAN2's lazy R1 (every 16th D step) and StyleGAN's minibatch-stddev map in D (groups of 4): the StyleGAN
+# screens (BENCHMARKS.md, StyleGAN) chose both
+R1_EVERY = {"stylegan": 16}
+D_MBSTD = {"stylegan": 4}
 # Kinds whose shipped MNIST recipe samples from an EMA of G, and its decay
-EMA_DECAY = {"sngan": 0.999, "biggan": 0.999, "stylegan": 0.995}
+EMA_DECAY = {"sngan": 0.999, "biggan": 0.999, "stylegan": 0.999}
+ADAM_BETAS_DEFAULT = {"stylegan": "0, 0.99"}  # the paper's; the others train with their objective's (its paper's)
+STYLE_OUTPUT_DEFAULT = "skip"  # the shipped MNIST recipe (BENCHMARKS.md, StyleGAN: third screen)
 
 
 def _common(kind: str) -> tuple[ParamSpec, ...]:
@@ -389,6 +402,10 @@ def _axes(kind: str) -> tuple[ParamSpec, ...]:
         ParamSpec("r1_every", "R1 on every k-th D step", "int", R1_EVERY.get(kind, 1),
                   help="Lazy regularisation (StyleGAN2): the penalty on one D step in k, weighted by k; k = 16 "
                        "there. Saves the second-order backward pass on the other steps."),
+        ParamSpec("adam_betas", "Adam betas (β₁, β₂)", "choice", ADAM_BETAS_DEFAULT.get(kind, "objective"),
+                  options=tuple(ADAM_BETAS),
+                  help="objective: as the objective's paper trained (DCGAN 0.5, 0.999; hinge and WGAN-GP 0, 0.9). "
+                       "StyleGAN trained with 0, 0.99: no momentum, so each step follows the current gradient."),
         ParamSpec("adv_eps", "Adversarial training of D: ε (0 = off)", "log", 0.0,
                   help="Fast-GAN (Zhong et al. 2020): D trains on real and fake images pushed up its loss within "
                        "±ε (on [−1, 1] images), m replays per batch. Their CIFAR value: 0.006."),
@@ -414,6 +431,10 @@ _STYLE = (
               help="adain: instance norm, then a per-channel scale and bias from w (StyleGAN); modconv: "
                    "modulated / demodulated convolution (StyleGAN2) — at this scale its activations grow layer "
                    "by layer and G's sigmoid saturates to black images within ~60 steps (see BENCHMARKS.md)."),
+    ParamSpec("style_output", "How G makes its image", "choice", STYLE_OUTPUT_DEFAULT, options=STYLE_OUTPUTS,
+              help="last: a 1×1 conv of the last layer only (StyleGAN); skip: a 1×1 conv (toRGB) at every "
+                   "resolution, each image upsampled and added to the next (StyleGAN2), so the 7×7 layers draw "
+                   "the coarse digit directly."),
     ParamSpec("g_lr_mul", "G learning rate × (equalised lr)", "log", 5.0,
               help="G stores its weights at unit scale (equalised lr), so it needs StyleGAN's larger step: "
                    "G's lr = lr × this, D keeps lr."),

@@ -42,6 +42,9 @@ if TYPE_CHECKING:  # models.py builds this generator; importing it here would be
     from genviz.gans.models import GAN, GANConfig
 
 STYLE_BLOCKS = ("modconv", "adain")
+# How the synthesis network makes its image: "last" reads only the last layer (StyleGAN 1 without growing); "skip"
+# sums a 1×1 "toRGB" image from every resolution, each upsampled (StyleGAN2's skip generator, Karras et al. 2020, §4.1)
+STYLE_OUTPUTS = ("last", "skip")
 W_AVG_BETA = 0.995  # w̄ ← β w̄ + (1 − β) mean(w) at every training forward (StyleGAN2's value)
 LRELU_GAIN = math.sqrt(2)  # keeps the activations' second moment through leaky ReLU(0.2) (He init)
 PPL_EPS = 1e-4  # the paper's ε: the path length is ‖f(G(t)) − f(G(t + ε))‖² / ε²
@@ -183,6 +186,13 @@ class StyleGenerator(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.to_image = nn.Parameter(torch.randn(config.image_shape[0], c_in, 1, 1))  # 1×1 conv, equalised lr
         self.to_image_bias = nn.Parameter(torch.zeros(config.image_shape[0]))
+        # skip: one more toRGB per coarser resolution; their images are upsampled and added to the last one's
+        self.skip = getattr(config, "style_output", "last") == "skip"
+        c_img = config.image_shape[0]
+        self.skip_to_image = nn.ParameterList(
+            nn.Parameter(torch.randn(c_img, chans[i], 1, 1)) for i in range(len(res) - 1)) if self.skip else None
+        self.skip_to_image_bias = nn.ParameterList(
+            nn.Parameter(torch.zeros(c_img)) for _ in range(len(res) - 1)) if self.skip else None
         self.register_buffer("w_avg", torch.zeros(dim))
 
     @property
@@ -202,6 +212,7 @@ class StyleGenerator(nn.Module):
     def synthesis(self, ws: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Images (B, C, H, W) in [0, 1] from per-layer styles ws (B, n_styles, d)."""
         x = self.const.expand(len(ws), -1, -1, -1)
+        image, stage = None, 0
         for i, layer in enumerate(self.layers):
             if generator is None:
                 noise = layer.fixed_noise
@@ -209,7 +220,15 @@ class StyleGenerator(nn.Module):
                 r = layer.resolution
                 noise = torch.randn(len(ws), 1, r, r, generator=generator, device=generator.device).to(x.device)
             x = layer(x, ws[:, i], noise)
-        return F.conv2d(x, self.to_image / math.sqrt(self.to_image.shape[1]), self.to_image_bias).sigmoid()
+            last_of_stage = i + 1 == len(self.layers) or self.layers[i + 1].resolution != layer.resolution
+            if self.skip and last_of_stage and i + 1 < len(self.layers):
+                rgb = _to_image(x, self.skip_to_image[stage], self.skip_to_image_bias[stage])
+                image = rgb if image is None else _upsample(image) + rgb
+                stage += 1
+        out = _to_image(x, self.to_image, self.to_image_bias)
+        if image is not None:
+            out = out + _upsample(image)
+        return out.sigmoid()
 
     def forward(self, z: Tensor, generator: torch.Generator | None = None, psi: float | None = None) -> Tensor:
         w = self.mapping(z)
@@ -234,6 +253,15 @@ class StyleGenerator(nn.Module):
         cut = torch.where(mixed, cut, torch.full_like(cut, self.n_styles))
         later = torch.arange(self.n_styles, device=z.device)[None] >= cut[:, None]  # (B, n_styles)
         return torch.where(later[:, :, None], w2[:, None], ws)
+
+
+def _to_image(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """A 1×1 conv with equalised learning rate: features → image logits."""
+    return F.conv2d(x, weight / math.sqrt(weight.shape[1]), bias)
+
+
+def _upsample(image: Tensor) -> Tensor:
+    return F.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
 
 
 def check_psi(psi: float) -> None:

@@ -476,6 +476,20 @@ def test_shipped_mnist_gans_meet_the_teaching_bar(name):
     assert extra["train_seconds"] <= 600, extra["train_seconds"]
 
 
+def test_shipped_stylegan_shows_the_papers_claims_within_the_distance_bar():
+    """stylegan-mnist (issues 16 and 18): Fréchet distance ≤ 60 with all 10 classes, trained in ≤ 10 minutes; the
+    coarse source's class kept in ≥ 70 % of mixed images at the default crossover; the class read from w at least
+    10 points better than from z; redrawn noise changes the class of ≤ 1 %. Its class balance is not yet within 2×
+    (BENCHMARKS.md, StyleGAN), so it is not in MNIST_BAR."""
+    path = checkpoints.SHIPPED_DIR / "stylegan-mnist.safetensors"
+    m, extra = checkpoints.info(path).metrics, checkpoints.read_extra(path)
+    assert m["frechet_distance"] <= 60 and m["classes_covered"] == 10, m
+    assert extra["train_seconds"] <= 600, extra["train_seconds"]
+    assert m["mixing_coarse_agreement"] >= 0.7 and m["mixing_crossover"] == 2, m
+    assert m["separability_w"] - m["separability_z"] >= 0.1, m
+    assert m["noise_class_change"] <= 0.01, m
+
+
 def test_unconditional_kinds_default_to_the_deeper_discriminator():
     """The Train page and the CLI start each kind from the D of its shipped MNIST recipe (genviz/pretrained.py)."""
     from genviz.pretrained import PRETRAINED
@@ -487,6 +501,9 @@ def test_unconditional_kinds_default_to_the_deeper_discriminator():
             assert params["ema"] == spec.config.get("ema", 0.0), spec.name
             assert params["r1_every"] == spec.config.get("r1_every", 1), spec.name
             assert params["d_mbstd"] == spec.config.get("d_mbstd", 0), spec.name
+            assert params["adam_betas"] == spec.config.get("adam_betas", "objective"), spec.name
+            if spec.kind == "stylegan":
+                assert params["style_output"] == spec.config.get("style_output", "last"), spec.name
     assert {p.name: p.default for p in registry.get("dcgan").params}["d_extra_stages"] == 2
 
 

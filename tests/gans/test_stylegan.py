@@ -38,6 +38,25 @@ def test_synthesis_from_a_constant_with_style_slots_at_7_14_28(model28):
     assert stylegan.style_resolutions((1, 8, 8)) == [4, 8] and stylegan.style_resolutions((1, 32, 32)) == [4, 8, 16, 32]
 
 
+def test_skip_output_sums_an_image_from_every_resolution():
+    """StyleGAN2's skip generator: a toRGB at 7 and 14 px as well as 28 px; the coarse images, upsampled, add to the
+    last one, so a change in the 7×7 toRGB alone moves the output (with "last" there is no such path)."""
+    model = seeded_model(tiny(style_output="skip"), 0).eval()
+    net = model.generator
+    assert [tuple(p.shape) for p in net.skip_to_image] == [(1, 16, 1, 1), (1, 8, 1, 1)]  # 4w at 7 px, 2w at 14 px
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    before = model.sample(4, g())
+    assert before.shape == (4, 1, 28, 28) and 0 <= before.min() and before.max() <= 1
+    with torch.no_grad():
+        net.skip_to_image_bias[0] += 1.0  # a constant added to the 7×7 image raises every output pixel
+    after = model.sample(4, g())
+    assert (after > before).all()
+    plain = seeded_model(tiny(), 0).generator
+    assert plain.skip_to_image is None and not any("skip" in k for k in plain.state_dict())
+    with pytest.raises(ConfigError, match="Style output"):
+        tiny(style_output="sideways")
+
+
 @pytest.mark.parametrize("depth", [0, 2, 8])
 def test_mapping_depth_and_pixel_norm(depth):
     net = seeded_model(tiny(mapping_depth=depth), 0).generator
@@ -57,6 +76,17 @@ def test_equalised_lr_multipliers():
     opts = GANRecipe(model.config).optimizers(model, TrainParams(lr=2e-4))
     assert math.isclose(opts["generator"].param_groups[0]["lr"], 2e-3)
     assert math.isclose(opts["discriminator"].param_groups[0]["lr"], 2e-4)
+
+
+def test_adam_betas_are_the_objectives_unless_named():
+    """StyleGAN trained with Adam β = (0, 0.99); the other kinds keep their objective's (their paper's) betas."""
+    betas = lambda cfg: GANRecipe(cfg).optimizers(seeded_model(cfg, 0), TrainParams(lr=1e-3))["generator"].param_groups[0]["betas"]  # noqa: E731,E501
+    assert tuple(betas(tiny())) == (0.5, 0.999)  # bce-non-saturating: DCGAN's
+    assert tuple(betas(tiny(adam_betas="0, 0.99"))) == (0.0, 0.99)
+    with pytest.raises(ConfigError, match="Adam betas"):
+        tiny(adam_betas="0.9, 0.9")
+    # the first file written with betas stored the pair itself
+    assert GANConfig.upgrade({"kind": "stylegan", "adam_betas": [0.0, 0.99]})["adam_betas"] == "0, 0.99"
 
 
 def test_style_mixing_takes_coarse_and_fine_styles_from_two_sources(model28):
@@ -122,8 +152,8 @@ def test_noise_has_a_learned_per_channel_scale():
 
 def test_two_training_steps_and_checkpoint_round_trip(digits, tmp_path):
     split = TensorSplit((digits.x_train[:64], digits.y_train[:64]), (digits.x_test[:32], digits.y_test[:32]))
-    for block in stylegan.STYLE_BLOCKS:
-        run = new_run("stylegan", digits, {**TINY, "style_block": block, "ema": 0.9},
+    for block, output in zip(stylegan.STYLE_BLOCKS, stylegan.STYLE_OUTPUTS):
+        run = new_run("stylegan", digits, {**TINY, "style_block": block, "style_output": output, "ema": 0.9},
                       TrainParams(max_steps=2, log_every=1, batch_size=16), split=split)
         recs = list(run.fit())
         assert [r.step for r in recs] == [1, 2] and all(math.isfinite(v) for v in recs[-1].metrics.values())
