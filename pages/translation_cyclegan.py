@@ -53,6 +53,9 @@ floor = None if missing else backend.show_error(lambda: tr.untranslated(ckpt.con
 rows = analysis.number_table(ckpt.metrics, floor)
 if rows:
     st.dataframe(rows, hide_index=True, width="stretch", key="cg_numbers")
+    verdict = analysis.floor_verdict(ckpt.metrics, floor)
+    if verdict:
+        st.caption(verdict)
 else:
     st.caption("This checkpoint has no recorded numbers: `python -m genviz evaluate FILE` computes them.")
 

@@ -6,7 +6,10 @@ encoding changes: byte arrays zlib-packed, long JSON records compressed, identic
 `python -m genviz pretrain` does since 2026-12-06), so the file stores G once. Sampling is unchanged either way:
 the numbers in the metadata were measured on the weights the file samples from.
 
-    .venv/bin/python scripts/repack_shipped.py checkpoints/*.safetensors [--ship-ema] [--out DIR]
+With `--reevaluate`, the numbers are measured again (`python -m genviz evaluate`) and replace the recorded ones of
+the same name: for when a scorer the numbers are read by was rebuilt. The script prints each number that changed.
+
+    .venv/bin/python scripts/repack_shipped.py checkpoints/*.safetensors [--ship-ema] [--reevaluate] [--out DIR]
 """
 from __future__ import annotations
 
@@ -29,22 +32,41 @@ def _stored_half(path: Path) -> bool:
     return "F16" in dtypes and "F32" not in dtypes
 
 
-def repack(path: Path, out_dir: Path | None, ship_ema: bool) -> Path:
+def measured_again(ckpt) -> dict:
+    """The checkpoint's numbers as `python -m genviz evaluate` measures them now (numbers only)."""
+    from genviz.core import data, registry
+    from genviz.core.evaluation import evaluate_model
+
+    spec = registry.get(ckpt.kind)
+    if spec.evaluate_checkpoint is not None:
+        fresh = spec.evaluate_checkpoint(ckpt, "cpu")
+    else:
+        fresh = evaluate_model(ckpt.kind, ckpt.model, ckpt.config, data.load(ckpt.dataset, "cpu"))
+    return {k: v for k, v in fresh.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def repack(path: Path, out_dir: Path | None, ship_ema: bool, reevaluate: bool = False) -> Path:
     ckpt = checkpoints.load(path)
     before = {k: v.clone() for k, v in ckpt.model.state_dict().items()}
     if ship_ema and getattr(ckpt.model, "generator_ema", None) is not None:
         ckpt.model.ship_ema()
+    metrics = dict(ckpt.metrics)
+    if reevaluate:
+        for key, value in measured_again(ckpt).items():
+            if metrics.get(key) != value:
+                print(f"{path.name}: {key} {metrics.get(key)} -> {value}")
+            metrics[key] = value
     meta = ckpt.meta
     target = (out_dir or path.parent) / path.name
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # checked before it replaces anything
         out = checkpoints.save(Path(tmp) / path.name, ckpt.model, ckpt.config, dataset=ckpt.dataset,
-                               metrics=ckpt.metrics, epochs=meta["epochs"], extra=meta["extra"],
+                               metrics=metrics, epochs=meta["epochs"], extra=meta["extra"],
                                extra_tensors=ckpt.extra_tensors, half=_stored_half(path), created=meta.get("created"))
         again = checkpoints.load(out)
         changed = [k for k, v in again.model.state_dict().items() if not torch.equal(before[k], v)]
         if changed and not (ship_ema and all(k.startswith("generator.") for k in changed)):
             raise SystemExit(f"{path.name}: weights changed on the way ({changed[0]}); left as it was.")
-        if again.meta["extra"] != meta["extra"] or again.metrics != ckpt.metrics:
+        if again.meta["extra"] != meta["extra"] or again.metrics != metrics:
             raise SystemExit(f"{path.name}: its records changed on the way; left as it was.")
         os.replace(out, target)
     return target
@@ -55,10 +77,11 @@ def main() -> None:
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, help="folder to write to (default: in place)")
     parser.add_argument("--ship-ema", action="store_true", help="set a GAN's live G to its EMA copy first")
+    parser.add_argument("--reevaluate", action="store_true", help="measure the numbers again (after a scorer changed)")
     args = parser.parse_args()
     for path in args.paths:
         before = path.stat().st_size
-        written = repack(path, args.out, args.ship_ema)
+        written = repack(path, args.out, args.ship_ema, args.reevaluate)
         print(f"{path.name}: {before / 1e6:.3f} MB -> {written.stat().st_size / 1e6:.3f} MB")
 
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from genviz.core.config import check_range
+from genviz.core.config import check_choice, check_range
+
+AUGMENTATIONS = ("shift", "affine")
 
 
 @dataclass(frozen=True)
@@ -17,11 +19,15 @@ class ClassifierConfig:
     channels: tuple[int, ...] = (32, 64)
     feature_dim: int = 128
     dropout: float = 0.25
+    # training augmentation: "shift" (±1 px rolls) or "affine" (also rotation, scale, shear and stroke width: a scorer
+    # trained on a small set, e.g. 1,437 scikit-learn digits, then reads other handwriting of the same classes)
+    augment: str = "shift"
 
     def __post_init__(self) -> None:
         check_range("Number of classes", self.n_classes, 2, 1000)
         check_range("Feature size", self.feature_dim, 2, 4096)
         check_range("Dropout", self.dropout, 0.0, 0.9)
+        check_choice("Augmentation", self.augment, AUGMENTATIONS)
         for ch in self.channels:
             check_range("Channels", ch, 1, 1024)
 

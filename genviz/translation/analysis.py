@@ -66,6 +66,29 @@ def number_table(metrics: dict[str, float], untranslated: dict[str, float | None
     return rows
 
 
+def floor_verdict(metrics: dict[str, float], untranslated: dict[str, float | None] | None) -> str:
+    """Per direction, whether the translation keeps more labels than the untranslated images are given by the same
+    target classifier (the floor), in one sentence each; "" when a direction lacks either number."""
+    said = []
+    for d, arrow in (("ab", "A → B"), ("ba", "B → A")):
+        kept, floor = metrics.get(f"label_preservation_{d}"), (untranslated or {}).get(d)
+        if kept is None or floor is None:
+            continue
+        gap = round(100 * (kept - floor))
+        if gap > 0:
+            said.append(f"{arrow}: the translations keep {kept:.0%} of the labels, {gap} points above the "
+                        f"{floor:.0%} the target classifier gives the untranslated images: translating helps it read "
+                        "the digits.")
+        elif gap == 0:
+            said.append(f"{arrow}: the translations keep {kept:.0%} of the labels, as many as the untranslated images "
+                        "(the floor): translating neither helps nor hurts the target classifier here.")
+        else:
+            said.append(f"{arrow}: the translations keep {kept:.0%} of the labels, {-gap} points below the "
+                        f"{floor:.0%} the target classifier gives the untranslated images: G redraws some digits as "
+                        "other classes, so translating loses labels that doing nothing keeps.")
+    return " ".join(said)
+
+
 def _label_pair(metrics: dict[str, float]) -> tuple[float, float] | None:
     ab, ba = metrics.get("label_preservation_ab"), metrics.get("label_preservation_ba")
     return None if ab is None or ba is None else (ab, ba)

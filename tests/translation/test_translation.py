@@ -195,23 +195,39 @@ def test_shipped_checkpoints_carry_the_acceptance_numbers(name):
 
 
 @pytest.mark.realdata
-def test_the_untranslated_floor_is_read_by_the_target_classifier_and_the_shipped_model_beats_it(shared_data):
+def test_the_untranslated_floor_is_read_by_the_target_classifier_and_the_page_says_which_side_of_it(shared_data):
     """The floor a translation must beat: the target's classifier reading untranslated source images. For MNIST ↔
-    digits it is low (60 % / 62 %: the digits classifier, trained on 1,437 images, reads MNIST's handwriting badly),
-    which is why 70 % A → B is progress and still short of 85 %."""
+    digits, with the affine-trained digits scorer (2026-12-06), A → B's floor is 78 % and the shipped G keeps 75 %:
+    translating loses labels that doing nothing keeps, and the page says so. B → A (62 % → 86 %) is above it."""
     from genviz.translation import analysis, metrics
 
     data = pairs.load_pair("mnist-digits", root=shared_data)
     floor = {d: metrics.untranslated_label_preservation(data, d) for d in ("ab", "ba")}
-    assert all(0.3 < v < 0.8 for v in floor.values()), floor
+    assert all(0.3 < v < 0.9 for v in floor.values()), floor
     shipped = checkpoints.info(checkpoints.SHIPPED_DIR / "cyclegan-mnist-digits.safetensors").metrics
-    assert shipped["label_preservation_ab"] > floor["ab"] and shipped["label_preservation_ba"] > floor["ba"]
+    assert shipped["label_preservation_ba"] > floor["ba"] + 0.1
     rows = analysis.number_table(shipped, floor)
     names = [r["number"] for r in rows]
     assert names.index("label preservation, untranslated images") == names.index("label preservation") + 1
     assert [r for r in analysis.number_table(shipped) if "untranslated" in r["number"]] == []
+    verdict = analysis.floor_verdict(shipped, floor)
+    for d, arrow in (("ab", "A → B"), ("ba", "B → A")):
+        side = "above" if shipped[f"label_preservation_{d}"] > floor[d] else "below"
+        assert f"{arrow}: the translations keep {shipped[f'label_preservation_{d}']:.0%}" in verdict
+        assert verdict.split(arrow)[1].split("→")[0].count(side) == 1, verdict
     fashion = pairs.load_pair("mnist-fashion", root=shared_data)  # other classes: no label preservation at all
     assert metrics.untranslated_label_preservation(fashion, "ab") is None
+
+
+def test_floor_verdict_follows_the_numbers():
+    from genviz.translation.analysis import floor_verdict
+
+    m = {"label_preservation_ab": 0.75, "label_preservation_ba": 0.86}
+    said = floor_verdict(m, {"ab": 0.78, "ba": 0.62})
+    assert "A → B: the translations keep 75% of the labels, 3 points below the 78%" in said
+    assert "B → A: the translations keep 86% of the labels, 24 points above the 62%" in said
+    assert "as many as" in floor_verdict({"label_preservation_ab": 0.701}, {"ab": 0.70})
+    assert floor_verdict(m, None) == "" and floor_verdict({}, {"ab": 0.5}) == ""
 
 
 def test_errors_are_genviz_errors():
