@@ -104,6 +104,10 @@ ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
             ({**SKIP_STYLE, "d_width": 48}, {"lr": 1e-3}),
         "skip G, β (0, 0.99), EMA 0.999, G lr ×3":
             ({**SKIP_STYLE, "g_lr_mul": 3.0}, {"lr": 1e-3}),
+        "skip G, β (0, 0.99), EMA 0.999, style mixing 0.5":
+            ({**SKIP_STYLE, "style_mixing": 0.5}, {"lr": 1e-3}),
+        "skip G, β (0, 0.99), EMA 0.999, batch 128":
+            (SKIP_STYLE, {"lr": 1e-3, "batch_size": 128}),
         "skip G, G width 24":
             ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2, "style_output": "skip", "g_width": 24},
              {"lr": 1e-3}),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import struct
@@ -432,3 +433,30 @@ def test_shipped_checkpoints_folder_stays_within_its_budget():
     """checkpoints/ ships with every clone: the issue that added the later GAN ideas capped it at 40 MB."""
     total = sum(p.stat().st_size for p in checkpoints.SHIPPED_DIR.iterdir() if p.is_file())
     assert total <= 40e6, f"checkpoints/ holds {total / 1e6:.2f} MB"
+
+
+def test_repack_reevaluate_replaces_the_recorded_numbers_and_keeps_weights_and_date(tmp_path, digits):
+    """scripts/repack_shipped.py --reevaluate: after a scorer is rebuilt, a file's numbers are measured again
+    without retraining; the weights, the other records and the creation time stay as they were."""
+    import importlib.util
+    from pathlib import Path
+
+    from genviz.core.train import TrainParams, new_run
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "repack_shipped.py"
+    spec = importlib.util.spec_from_file_location("repack_shipped", script)
+    repack_shipped = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(repack_shipped)
+
+    run = new_run("ae", digits, {"latent_dim": 2, "hidden": 8}, TrainParams(max_steps=2, batch_size=32))
+    list(run.fit())
+    path = checkpoints.save(tmp_path / "ae", run.model, run.config, dataset="digits",
+                            metrics={"test_loss": 123.0, "note_kept": 7.0}, extra={"curve": [1, 2]},
+                            created="2026-01-02T03:04:05")
+    before = {k: v.clone() for k, v in checkpoints.load(path).model.state_dict().items()}
+    repack_shipped.repack(path, None, False, reevaluate=True)
+    again = checkpoints.load(path)
+    assert again.metrics["test_loss"] != 123.0 and math.isfinite(again.metrics["test_loss"])
+    assert again.metrics["note_kept"] == 7.0 and again.meta["extra"]["curve"] == [1, 2]
+    assert again.meta["created"] == "2026-01-02T03:04:05"
+    assert all(torch.equal(before[k], v) for k, v in again.model.state_dict().items())
