@@ -22,7 +22,9 @@ with st.expander("The model", icon=":material/account_tree:"):
     st.markdown(f"Mapping network: {cfg.mapping_depth} linear layers, learning rate × {cfg.mapping_lr_mul:g} "
                 f"(equalised lr). Synthesis from a learned {slots[0]}×{slots[0]} constant; {len(slots)} style "
                 f"layers at {', '.join(f'{r}×{r}' for r in slots)} ({cfg.style_block}), each adding per-pixel "
-                f"noise with a learned per-channel scale. Trained with style mixing p = {cfg.style_mixing:g}.")
+                f"noise with a learned per-channel scale. Trained with style mixing p = {cfg.style_mixing:g}. "
+                + stylegan.STYLE_OUTPUT_TEXT[cfg.style_output].format(res=", ".join(f"{r}×{r}" for r in
+                                                                                 dict.fromkeys(slots))))
     st.markdown(stylegan.PROGRESSIVE_GROWING)
 
 st.header("Style mixing")

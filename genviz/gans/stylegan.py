@@ -45,6 +45,11 @@ STYLE_BLOCKS = ("modconv", "adain")
 # How the synthesis network makes its image: "last" reads only the last layer (StyleGAN 1 without growing); "skip"
 # sums a 1×1 "toRGB" image from every resolution, each upsampled (StyleGAN2's skip generator, Karras et al. 2020, §4.1)
 STYLE_OUTPUTS = ("last", "skip")
+STYLE_OUTPUT_TEXT = {  # what the page says of each, {res} = the resolutions
+    "last": "The image is a 1×1 convolution of the last layer's features (StyleGAN).",
+    "skip": "The image is the sum of a 1×1 convolution (toRGB) at every resolution ({res}), each upsampled to the "
+            "next (StyleGAN2's skip generator): the coarse layers draw the rough digit directly.",
+}
 W_AVG_BETA = 0.995  # w̄ ← β w̄ + (1 − β) mean(w) at every training forward (StyleGAN2's value)
 LRELU_GAIN = math.sqrt(2)  # keeps the activations' second moment through leaky ReLU(0.2) (He init)
 PPL_EPS = 1e-4  # the paper's ε: the path length is ‖f(G(t)) − f(G(t + ε))‖² / ε²

@@ -222,6 +222,9 @@ def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
     # the formula is the one of the block this model uses (AdaIN by default), not StyleGAN2's modulated conv
     assert run.config.style_block == "adain"
     assert any("AdaIN" in x.value for x in at.latex) and not any("w'_{ijk}" in x.value for x in at.latex)
+    # and the way it makes its image (one toRGB at the end, or StyleGAN2's sum over resolutions)
+    said = stylegan.STYLE_OUTPUT_TEXT[run.config.style_output].split("{res}")[0]
+    assert any(said in m.value for m in at.markdown), run.config.style_output
     at.slider(key="sg_crossover").set_value(3).run()
     assert not at.exception and not at.error
     at.slider(key="sg_psi").set_value(0.0).run()
