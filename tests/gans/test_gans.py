@@ -462,7 +462,8 @@ def test_shipped_gans_carry_scores_history_and_time(name):
 
 # The bar for a shipped MNIST GAN (issue 18): Fréchet distance ≤ 60 in the project classifier's features, all 10
 # classes with max/min class count ≤ 2 among the 1,000 scored samples, trained in ≤ 10 minutes on 2 cores.
-MNIST_BAR = ["dcgan-mnist", "cgan-mnist", "acgan-mnist", "wgan-gp-mnist", "sngan-mnist", "biggan-mnist"]
+MNIST_BAR = ["dcgan-mnist", "cgan-mnist", "acgan-mnist", "wgan-gp-mnist", "sngan-mnist", "biggan-mnist",
+             "stylegan-mnist"]
 
 
 @pytest.mark.parametrize("name", MNIST_BAR)
@@ -476,17 +477,21 @@ def test_shipped_mnist_gans_meet_the_teaching_bar(name):
     assert extra["train_seconds"] <= 600, extra["train_seconds"]
 
 
-def test_shipped_stylegan_shows_the_papers_claims_within_the_distance_bar():
-    """stylegan-mnist (issues 16 and 18): Fréchet distance ≤ 60 with all 10 classes, trained in ≤ 10 minutes; the
-    coarse source's class kept in ≥ 70 % of mixed images at the default crossover; the class read from w at least
-    10 points better than from z; redrawn noise changes the class of ≤ 1 %. Its class balance is not yet within 2×
-    (BENCHMARKS.md, StyleGAN), so it is not in MNIST_BAR."""
-    path = checkpoints.SHIPPED_DIR / "stylegan-mnist.safetensors"
-    m, extra = checkpoints.info(path).metrics, checkpoints.read_extra(path)
-    assert m["frechet_distance"] <= 60 and m["classes_covered"] == 10, m
-    assert extra["train_seconds"] <= 600, extra["train_seconds"]
+def test_shipped_stylegans_show_the_papers_claims():
+    """Issue 16's StyleGAN numbers. stylegan-mnist-mix09, trained with the paper's style-mixing p = 0.9: the coarse
+    source's class kept in ≥ 70 % of mixed images at the default crossover, redrawn noise changing the class of
+    ≤ 1 %, Fréchet ≤ 60 with all 10 classes in ≤ 10 minutes (its class balance, 3.35, is the price of p = 0.9; see
+    BENCHMARKS). Both files: the class read from w at least 10 points better than from z, paths shorter in W.
+    stylegan-mnist (p = 0.5) is held to the teaching bar in MNIST_BAR."""
+    for name in ("stylegan-mnist", "stylegan-mnist-mix09"):
+        path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
+        m, extra = checkpoints.info(path).metrics, checkpoints.read_extra(path)
+        assert m["frechet_distance"] <= 60 and m["classes_covered"] == 10, (name, m)
+        assert extra["train_seconds"] <= 600, extra["train_seconds"]
+        assert m["separability_w"] - m["separability_z"] >= 0.1 and m["ppl_w"] < m["ppl_z"], (name, m)
+        assert checkpoints.load(path).config.style_mixing == (0.9 if name.endswith("mix09") else 0.5)
+    m = checkpoints.info(checkpoints.SHIPPED_DIR / "stylegan-mnist-mix09.safetensors").metrics
     assert m["mixing_coarse_agreement"] >= 0.7 and m["mixing_crossover"] == 2, m
-    assert m["separability_w"] - m["separability_z"] >= 0.1, m
     assert m["noise_class_change"] <= 0.01, m
 
 
