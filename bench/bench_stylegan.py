@@ -20,13 +20,14 @@ KEYS = (("mixing_coarse_agreement", "share"), ("mixing_fine_agreement", "share")
 
 def run() -> list[dict]:
     rows = []
-    for name in ("stylegan-mnist", "stylegan-digits"):
+    for name in ("stylegan-mnist", "stylegan-mnist-mix09", "stylegan-digits"):
         path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
         if not path.exists():
             continue
         meta = checkpoints.read_metadata(path)
         extra, metrics = checkpoints.read_extra(path), json.loads(meta.get("metrics") or "{}")
-        note = (f"L = {json.loads(meta['config'])['mapping_depth']}, {extra.get('train_steps')} steps in "
+        cfg = json.loads(meta["config"])
+        note = (f"L = {cfg['mapping_depth']}, p = {cfg.get('style_mixing')}, {extra.get('train_steps')} steps in "
                 f"{extra.get('train_seconds')} s, {extra.get('torch_threads')} thread(s), seed "
                 f"{(extra.get('train_params') or {}).get('seed')}")
         rows += [{"benchmark": name, "setting": key, "value": metrics[key], "unit": unit, "note": note}
