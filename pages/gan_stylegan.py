@@ -76,7 +76,7 @@ cols[2].metric("PPL Z → W", f"{gan_ui.short_number(numbers['ppl_z'])} → {gan
                help="Perceptual path length in the classifier's features; lower is smoother.")
 cols[3].metric("Class changed by noise", f"{numbers['noise_class_change']:.1%}", help="Target ≤ 1%.")
 depth = gan_ui.style_depth_results(imgs.name)
-for sentence in gan_ui.style_verdicts(numbers, cfg.mapping_depth, (depth or {}).get("runs")):
+for sentence in gan_ui.style_verdicts(numbers, cfg.mapping_depth, (depth or {}).get("runs"), cfg.style_mixing):
     st.markdown(sentence)
 st.caption(f"{ckpt.name}: 1,000 samples, seed 0, in the shipped {imgs.name} classifier's features.")
 if depth:

@@ -251,3 +251,9 @@ def test_style_verdicts_follow_the_numbers_and_the_depth_runs():
     runs[2]["separability_w"] = 0.62  # L = 4 now gains 12 points
     assert [gan_ui.short_number(v) for v in (51636.0, 2933.0, 0.421, 2.4e6)] == ["52k", "2,933", "0.421", "2.4M"]
     assert "The claim holds at equal budget" in " ".join(gan_ui.style_verdicts(numbers, 8, runs))
+    # a model trained with less style mixing than the paper's 90 % points to the one that is, where a claim fails
+    assert "mixed styles on" not in " ".join(gan_ui.style_verdicts(numbers, 8, runs, 0.9))
+    low = gan_ui.style_verdicts(numbers, 8, runs, 0.5)
+    assert sum("mixed styles on 50% of its training images" in t for t in low) == 2  # mixing and noise both fail
+    numbers.update(mixing_coarse_agreement=0.8, noise_class_change=0.005)
+    assert "mixed styles on" not in " ".join(gan_ui.style_verdicts(numbers, 8, runs, 0.5))
