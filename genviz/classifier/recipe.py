@@ -11,7 +11,7 @@ from genviz.core.registry import KindSpec, ParamSpec, register
 from genviz.core.train import TrainParams, batched
 
 # "affine" augmentation: uniform ranges of rotation (degrees), scale (± share; width varies by half as much again),
-# shear, shift (share of the image side) and the probability of a 3×3 grey dilation, and the same of an erosion
+# shear, shift (share of the image side) and the probability of a 3×3 grey dilation, and the same of a thinning
 AFFINE = {"rotate": 15.0, "scale": 0.2, "shear": 0.3, "shift": 0.1, "stroke": 0.25}
 
 
