@@ -32,9 +32,10 @@ STYLE = {"latent_dim": 64, "g_width": 16, "d_width": 32, "mapping_depth": 8, "g_
          "style_block": "adain"}
 # the recipe the first StyleGAN screen chose (stylegan-mnist since 2026-12-06)
 SHIPPED_STYLE = {**STYLE, "d_norm": "none", "r1_gamma": 0.1, "d_extra_stages": 1, "g_lr_mul": 5.0}
+# the second screen's candidate: lazy R1, minibatch stddev, D +2 stages (the third screen starts from it)
+MBSTD_STYLE = {**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2}
 # the recipe the third StyleGAN screen chose (stylegan-mnist since 2026-12-06, second rebuild)
-SKIP_STYLE = {**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2, "style_output": "skip",
-              "adam_betas": "0, 0.99", "ema": 0.999}
+SKIP_STYLE = {**MBSTD_STYLE, "style_output": "skip", "adam_betas": "0, 0.99", "ema": 0.999}
 # kind: {arm: (config changes, train changes)}; "base" is the recipe pretrain shipped before issue 18's changes
 ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
     "dcgan": {
@@ -91,14 +92,9 @@ ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
         "lazy R1, minibatch stddev, G width 32":
             ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "g_width": 32}, {"lr": 1e-3}),
         # third screen (2026-12-06): StyleGAN2's skip generator (a toRGB per resolution, summed)
-        "lazy R1, minibatch stddev, D +2 stages, skip G":
-            ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2, "style_output": "skip"}, {"lr": 1e-3}),
-        "skip G, Adam β (0, 0.99)":
-            ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2, "style_output": "skip",
-              "adam_betas": "0, 0.99"}, {"lr": 1e-3}),
-        "skip G, EMA 0.999":
-            ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2, "style_output": "skip", "ema": 0.999},
-             {"lr": 1e-3}),
+        "lazy R1, minibatch stddev, D +2 stages, skip G": ({**MBSTD_STYLE, "style_output": "skip"}, {"lr": 1e-3}),
+        "skip G, Adam β (0, 0.99)": ({**MBSTD_STYLE, "style_output": "skip", "adam_betas": "0, 0.99"}, {"lr": 1e-3}),
+        "skip G, EMA 0.999": ({**MBSTD_STYLE, "style_output": "skip", "ema": 0.999}, {"lr": 1e-3}),
         # fourth screen: the recipe the third one chose (skip G, Adam β (0, 0.99), EMA 0.999), for class balance
         "skip G, β (0, 0.99), EMA 0.999, D width 48":
             ({**SKIP_STYLE, "d_width": 48}, {"lr": 1e-3}),
@@ -108,12 +104,8 @@ ARMS: dict[str, dict[str, tuple[dict, dict]]] = {
             ({**SKIP_STYLE, "style_mixing": 0.5}, {"lr": 1e-3}),
         "skip G, β (0, 0.99), EMA 0.999, batch 128":
             (SKIP_STYLE, {"lr": 1e-3, "batch_size": 128}),
-        "skip G, G width 24":
-            ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2, "style_output": "skip", "g_width": 24},
-             {"lr": 1e-3}),
-        "skip G, G width 32":
-            ({**SHIPPED_STYLE, "r1_every": 16, "d_mbstd": 4, "d_extra_stages": 2, "style_output": "skip", "g_width": 32},
-             {"lr": 1e-3}),
+        "skip G, G width 24": ({**MBSTD_STYLE, "style_output": "skip", "g_width": 24}, {"lr": 1e-3}),
+        "skip G, G width 32": ({**MBSTD_STYLE, "style_output": "skip", "g_width": 32}, {"lr": 1e-3}),
     },
 }
 DEFAULT_ARMS = "dcgan:base;dcgan:D +1 stage, lr 5e-4"

@@ -19,7 +19,7 @@ from genviz import pretrained
 from genviz.core import atomic, checkpoints, data, device, exports, paths, registry, uploads
 from genviz.core.config import PRECISIONS, check_range
 from genviz.core.errors import AlreadyExists, ConfigError, DataFormatError, GenvizError
-from genviz.core.evaluation import evaluate_model
+from genviz.core.evaluation import evaluate_checkpoint
 from genviz.core.train import TrainParams, new_run, save_run
 from genviz.embeddings.cli import add_embed_command
 from genviz.team.cli import add_team_command
@@ -109,11 +109,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     dev = device.pick(args.device)
     device.configure_threads()
     ckpt = checkpoints.load(args.path, dev)
-    spec = registry.get(ckpt.kind)
-    if spec.evaluate_checkpoint is not None:
-        metrics = spec.evaluate_checkpoint(ckpt, dev)
-    else:
-        metrics = evaluate_model(ckpt.kind, ckpt.model, ckpt.config, data.load(ckpt.dataset, dev))
+    metrics = evaluate_checkpoint(ckpt, dev)
     print(json.dumps({"path": str(ckpt.path), "kind": ckpt.kind, "dataset": ckpt.dataset, **metrics}))
     return 0
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from genviz.core import checkpoints
+from genviz.core.evaluation import evaluate_checkpoint
 
 
 def _stored_half(path: Path) -> bool:
@@ -34,14 +35,7 @@ def _stored_half(path: Path) -> bool:
 
 def measured_again(ckpt) -> dict:
     """The checkpoint's numbers as `python -m genviz evaluate` measures them now (numbers only)."""
-    from genviz.core import data, registry
-    from genviz.core.evaluation import evaluate_model
-
-    spec = registry.get(ckpt.kind)
-    if spec.evaluate_checkpoint is not None:
-        fresh = spec.evaluate_checkpoint(ckpt, "cpu")
-    else:
-        fresh = evaluate_model(ckpt.kind, ckpt.model, ckpt.config, data.load(ckpt.dataset, "cpu"))
+    fresh = evaluate_checkpoint(ckpt, "cpu")
     return {k: v for k, v in fresh.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 

@@ -9,6 +9,15 @@ from genviz.core import data as datasets
 from genviz.core import registry
 
 
+def evaluate_checkpoint(ckpt, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """A loaded checkpoint's numbers as `python -m genviz evaluate` reports them: its kind's own
+    `evaluate_checkpoint` where it has one (e.g. a CycleGAN's pair), else `evaluate_model` on its dataset."""
+    spec = registry.get(ckpt.kind)
+    if spec.evaluate_checkpoint is not None:
+        return spec.evaluate_checkpoint(ckpt, device)
+    return evaluate_model(ckpt.kind, ckpt.model, ckpt.config, datasets.load(ckpt.dataset, device))
+
+
 def evaluate_model(kind: str, model, config, imgs: datasets.ImageData, seed: int = 0,
                    samples: bool = True, held_out: dict[str, float] | None = None) -> dict[str, Any]:
     """`test_*` metrics from the recipe's evaluate() on the test split (or `held_out`, already computed

@@ -192,7 +192,7 @@ class StyleGenerator(nn.Module):
         self.to_image = nn.Parameter(torch.randn(config.image_shape[0], c_in, 1, 1))  # 1×1 conv, equalised lr
         self.to_image_bias = nn.Parameter(torch.zeros(config.image_shape[0]))
         # skip: one more toRGB per coarser resolution; their images are upsampled and added to the last one's
-        self.skip = getattr(config, "style_output", "last") == "skip"
+        self.skip = config.style_output == "skip"
         c_img = config.image_shape[0]
         self.skip_to_image = nn.ParameterList(
             nn.Parameter(torch.randn(c_img, chans[i], 1, 1)) for i in range(len(res) - 1)) if self.skip else None
@@ -225,8 +225,8 @@ class StyleGenerator(nn.Module):
                 r = layer.resolution
                 noise = torch.randn(len(ws), 1, r, r, generator=generator, device=generator.device).to(x.device)
             x = layer(x, ws[:, i], noise)
-            last_of_stage = i + 1 == len(self.layers) or self.layers[i + 1].resolution != layer.resolution
-            if self.skip and last_of_stage and i + 1 < len(self.layers):
+            coarser_stage_ends = i + 1 < len(self.layers) and self.layers[i + 1].resolution != layer.resolution
+            if self.skip and coarser_stage_ends:
                 rgb = _to_image(x, self.skip_to_image[stage], self.skip_to_image_bias[stage])
                 image = rgb if image is None else _upsample(image) + rgb
                 stage += 1

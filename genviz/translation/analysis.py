@@ -75,17 +75,13 @@ def floor_verdict(metrics: dict[str, float], untranslated: dict[str, float | Non
         if kept is None or floor is None:
             continue
         gap = round(100 * (kept - floor))
-        if gap > 0:
-            said.append(f"{arrow}: the translations keep {kept:.0%} of the labels, {gap} points above the "
-                        f"{floor:.0%} the target classifier gives the untranslated images: translating helps it read "
-                        "the digits.")
-        elif gap == 0:
-            said.append(f"{arrow}: the translations keep {kept:.0%} of the labels, as many as the untranslated images "
-                        "(the floor): translating neither helps nor hurts the target classifier here.")
-        else:
-            said.append(f"{arrow}: the translations keep {kept:.0%} of the labels, {-gap} points below the "
-                        f"{floor:.0%} the target classifier gives the untranslated images: G redraws some digits as "
-                        "other classes, so translating loses labels that doing nothing keeps.")
+        than = f"the {floor:.0%} the target classifier gives the untranslated images"
+        said.append(f"{arrow}: the translations keep {kept:.0%} of the labels, " + (
+            f"{gap} points above {than}: translating helps it read the digits." if gap > 0 else
+            "as many as the untranslated images (the floor): translating neither helps nor hurts the target "
+            "classifier here." if gap == 0 else
+            f"{-gap} points below {than}: G redraws some digits as other classes, so translating loses labels "
+            "that doing nothing keeps."))
     return " ".join(said)
 
 

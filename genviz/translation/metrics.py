@@ -60,15 +60,19 @@ def class_mapping_purity(source_labels: Tensor, predicted: Tensor, n_source: int
     return float((counts[present].max(1).values / counts[present].sum(1)).mean())
 
 
+def _held_out_source(data: PairData, direction: str, n: int):
+    """One direction's ≤ n held-out source images and labels, with the target's side ("a" / "b") and domain."""
+    src_side, dst_side = ("a", "b") if direction == "ab" else ("b", "a")
+    x, y = data.domain(src_side)
+    return x[:n], y[:n], dst_side, data.spec.b if direction == "ab" else data.spec.a
+
+
 @torch.inference_mode()
 def direction_metrics(model: CycleGAN, data: PairData, direction: str, n: int = EVAL_IMAGES,
                       seed: int = 0) -> dict[str, float]:
     """All numbers of one direction on ≤ n held-out source images (fixed seed for the probe's noise)."""
     spec = data.spec
-    src_side, dst_side = ("a", "b") if direction == "ab" else ("b", "a")
-    src_domain, dst_domain = (spec.a, spec.b) if direction == "ab" else (spec.b, spec.a)
-    x, y = data.domain(src_side)
-    x, y = x[:n], y[:n]
+    x, y, dst_side, dst_domain = _held_out_source(data, direction, n)
     forward = model.g_ab if direction == "ab" else model.g_ba
     back = model.g_ba if direction == "ab" else model.g_ab
     fake = forward(x).clamp(0, 1)
@@ -86,8 +90,8 @@ def direction_metrics(model: CycleGAN, data: PairData, direction: str, n: int = 
         feats, probs = scoring.classifier_features(clf, scorer_view(dst_domain, fake, size))
         real_feats, _ = scoring.classifier_features(clf, scorer_view(dst_domain, data.domain(dst_side)[0], size))
         pred = probs.argmax(1)
-        src_classes = data.classes if src_side == "a" else data.classes_b
-        dst_classes = data.classes_b if src_side == "a" else data.classes
+        src_classes = data.classes if direction == "ab" else data.classes_b
+        dst_classes = data.classes_b if direction == "ab" else data.classes
         if src_classes == dst_classes:
             out[f"label_preservation_{direction}"] = float((pred == y).float().mean())
         out[f"domain_score_{direction}"] = float(probs.max(1).values.mean())
@@ -100,13 +104,9 @@ def direction_metrics(model: CycleGAN, data: PairData, direction: str, n: int = 
 def untranslated_label_preservation(data: PairData, direction: str, n: int = EVAL_IMAGES) -> float | None:
     """The floor a translation has to beat: the target domain's classifier naming the held-out source images as
     they are, untranslated (the identity map). None when the target has no classifier or other classes."""
-    spec = data.spec
-    src_side = "a" if direction == "ab" else "b"
-    dst_domain = spec.b if direction == "ab" else spec.a
     if data.classes != data.classes_b:
         return None
-    x, y = data.domain(src_side)
-    x, y = x[:n], y[:n]
+    x, y, _, dst_domain = _held_out_source(data, direction, n)
     clf = scorer_for(dst_domain, x.device)
     if clf is None:
         return None
