@@ -13,7 +13,11 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from genviz.core.config import bounded, check_fields
+from genviz.core.config import bounded, check_choice, check_fields
+
+# What D sees of every image, real or translated (DiffAugment, Zhao et al. 2020): "none", or "translation": each
+# image shifted by up to 1/8 of its side (edges repeated), differentiably, so G's gradient passes through.
+D_AUGMENTS = ("none", "translation")
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,11 @@ class CycleGANConfig:
     identity_weight: float = bounded(0.5, 0.0, 2.0, "Identity weight λ_id (× λ)")
     pool_size: int = bounded(50, 0, 500, "Image pool size (per direction)")
     decay_start: float = bounded(0.5, 0.0, 1.0, "Learning-rate decay starts at (share of the run)")
+    d_augment: str = "none"  # one of D_AUGMENTS
 
     def __post_init__(self) -> None:
         check_fields(self)
+        check_choice("D augmentation", self.d_augment, D_AUGMENTS)
 
     @property
     def identity_lambda(self) -> float:
@@ -90,6 +96,20 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x * 2 - 1)  # (B, 1, H/2, W/2) patch scores (least squares: real → 1, fake → 0)
+
+
+def translate_batch(x: Tensor, generator: torch.Generator, ratio: float = 0.125) -> Tensor:
+    """Each image of `x` shifted by its own random (dy, dx), |d| ≤ ratio·side, edges repeated (DiffAugment's
+    translation). A gather on the padded batch, so gradients reach `x`."""
+    n, c, h, w = x.shape
+    pad = max(1, int(round(ratio * h)))
+    shifts = torch.randint(-pad, pad + 1, (n, 2), generator=generator, device=x.device)
+    padded = nn.functional.pad(x, (pad, pad, pad, pad), mode="replicate")
+    rows = (torch.arange(h, device=x.device)[None, :] + pad - shifts[:, :1])  # (n, h)
+    cols = (torch.arange(w, device=x.device)[None, :] + pad - shifts[:, 1:])  # (n, w)
+    idx = torch.arange(n, device=x.device)[:, None, None]
+    out = padded.permute(0, 2, 3, 1)[idx, rows[:, :, None], cols[:, None, :]]  # (n, h, w, c)
+    return out.permute(0, 3, 1, 2)
 
 
 def receptive_field(module: nn.Module) -> int:

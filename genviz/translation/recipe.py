@@ -22,7 +22,7 @@ from genviz.core.optim import adam
 from genviz.core.registry import KindSpec, ParamSpec, register
 from genviz.core.train import RunState, TrainParams
 from genviz.translation import metrics
-from genviz.translation.models import CycleGAN, CycleGANConfig
+from genviz.translation.models import D_AUGMENTS, CycleGAN, CycleGANConfig, translate_batch
 from genviz.translation.pairs import PAIRS, load_pair, pair
 
 PREVIEW_COLUMNS = 8
@@ -103,11 +103,17 @@ class CycleGANRecipe:
                 group["lr"] = group["initial_lr"] * factor
         return factor
 
-    def generator_loss(self, model: CycleGAN, a: Tensor, b: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor, Tensor]:
+    def seen_by_d(self, x: Tensor, generator: torch.Generator) -> Tensor:
+        """What a discriminator is shown of `x`: `x` itself, or (d_augment) a random shift of it, for real and
+        translated images alike, in G's step and D's."""
+        return translate_batch(x, generator) if self.config.d_augment == "translation" else x
+
+    def generator_loss(self, model: CycleGAN, a: Tensor, b: Tensor, generator: torch.Generator
+                       ) -> tuple[Tensor, dict[str, Tensor], Tensor, Tensor]:
         cfg = self.config
         out = model(a, b)
-        adv_ab = lsgan_loss(model.d_b(out.fake_b), True)
-        adv_ba = lsgan_loss(model.d_a(out.fake_a), True)
+        adv_ab = lsgan_loss(model.d_b(self.seen_by_d(out.fake_b, generator)), True)
+        adv_ba = lsgan_loss(model.d_a(self.seen_by_d(out.fake_a, generator)), True)
         cyc_a, cyc_b = cycle_loss(out.rec_a, a), cycle_loss(out.rec_b, b)
         loss = adv_ab + adv_ba + cfg.cycle_lambda * (cyc_a + cyc_b)
         parts = {"g_adv_ab": adv_ab.detach(), "g_adv_ba": adv_ba.detach(),
@@ -126,7 +132,7 @@ class CycleGANRecipe:
         d_params = model.discriminators()
         set_requires_grad(d_params, False)  # G's step needs no D weight gradients
         try:
-            g_loss, parts, fake_b, fake_a = self.generator_loss(model, a, b)
+            g_loss, parts, fake_b, fake_a = self.generator_loss(model, a, b, generator)
             opt_g = optimizers["generators"]
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -137,8 +143,9 @@ class CycleGANRecipe:
         pool_b, shown_b = pool_query(run.values.get("pool_b"), fake_b, size, generator)
         pool_a, shown_a = pool_query(run.values.get("pool_a"), fake_a, size, generator)
         run.values.update(pool_a=pool_a, pool_b=pool_b)
-        d_b = 0.5 * (lsgan_loss(model.d_b(b), True) + lsgan_loss(model.d_b(shown_b), False))
-        d_a = 0.5 * (lsgan_loss(model.d_a(a), True) + lsgan_loss(model.d_a(shown_a), False))
+        seen = self.seen_by_d
+        d_b = 0.5 * (lsgan_loss(model.d_b(seen(b, generator)), True) + lsgan_loss(model.d_b(seen(shown_b, generator)), False))
+        d_a = 0.5 * (lsgan_loss(model.d_a(seen(a, generator)), True) + lsgan_loss(model.d_a(seen(shown_a, generator)), False))
         opt_d = optimizers["discriminators"]
         opt_d.zero_grad(set_to_none=True)
         (d_a + d_b).backward()
@@ -189,6 +196,9 @@ register(KindSpec(
         ParamSpec("res_blocks", "Residual blocks", "int", 3),
         ParamSpec("d_width", "Discriminator width", "int", 16),
         ParamSpec("pool_size", "Image pool size", "int", 50),
+        ParamSpec("d_augment", "What D sees", "choice", "none", options=D_AUGMENTS,
+                  help="translation: every image D judges, real or translated, is shifted by up to 1/8 of its side "
+                       "(DiffAugment, Zhao et al. 2020), so a D that has seen few target images cannot memorise them."),
     ),
     description="Two generators G_AB, G_BA and two PatchGAN discriminators on unpaired images; least-squares "
                 "GAN loss, cycle consistency λ‖F(G(a)) − a‖₁ and identity loss.",

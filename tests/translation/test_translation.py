@@ -11,7 +11,7 @@ from genviz.core import checkpoints, registry
 from genviz.core.errors import ConfigError, DatasetUnavailable, GenvizError
 from genviz.core.train import TrainParams, new_run
 from genviz.translation import metrics, pairs
-from genviz.translation.models import CycleGAN, CycleGANConfig, receptive_field
+from genviz.translation.models import CycleGAN, CycleGANConfig, receptive_field, translate_batch
 from genviz.translation.recipe import decay_factor, make_config, pool_query
 
 TINY = {"g_width": 4, "res_blocks": 1, "d_width": 4}
@@ -56,6 +56,32 @@ def test_pool_passes_through_when_off_fills_then_swaps_half():
         assert len(pool) == 5
         for row in out:  # each image shown is the new one or one that was in the pool
             assert any(torch.equal(row, r) for r in new) or any(torch.equal(row, r) for r in before)
+
+
+def test_d_translation_shifts_each_image_by_at_most_an_eighth_and_passes_gradients():
+    x = torch.zeros(64, 1, 16, 16)
+    x[:, :, 7, 7] = 1.0  # one lit pixel per image: where it lands is the shift
+    x.requires_grad_(True)
+    out = translate_batch(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    lit = out.detach().flatten(1).argmax(1)
+    dy, dx = lit // 16 - 7, lit % 16 - 7
+    assert int(dy.abs().max()) == 2 and int(dx.abs().max()) == 2  # 1/8 of 16 px, both ways reached
+    assert len({(int(a), int(b)) for a, b in zip(dy, dx)}) > 10  # each image its own shift
+    assert torch.allclose(out.detach().sum((1, 2, 3)), torch.ones(64))  # a shift, not a blur
+    out.sum().backward()
+    assert torch.allclose(x.grad.sum((1, 2, 3)), torch.full((64,), 256.0))  # edges repeated: every output pixel has a source
+    with pytest.raises(ConfigError, match="D augmentation"):
+        CycleGANConfig(d_augment="flip")
+
+
+def test_training_with_d_translation_lowers_the_cycle_error(digits):
+    data = tiny_pair(digits)
+    run = new_run("cyclegan", data, {"pair": "mnist-thick", **TINY, "pool_size": 10, "d_augment": "translation"},
+                  TrainParams(epochs=100, batch_size=8, lr=2e-3, max_steps=12, log_every=4, eval_every_epoch=False))
+    records = list(run.fit())
+    assert records[-1].metrics["cycle_l1_ab"] < records[0].metrics["cycle_l1_ab"]
+    assert run.model.config.d_augment == "translation"
 
 
 def test_learning_rate_is_flat_then_decays_linearly_to_zero():
