@@ -20,7 +20,7 @@ KEYS = (("mixing_coarse_agreement", "share"), ("mixing_fine_agreement", "share")
 
 def run() -> list[dict]:
     rows = []
-    for name in ("stylegan-mnist", "stylegan-mnist-mix09", "stylegan-digits"):
+    for name in ("stylegan-mnist", "stylegan-digits"):
         path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
         if not path.exists():
             continue

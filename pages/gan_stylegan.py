@@ -79,6 +79,13 @@ depth = gan_ui.style_depth_results(imgs.name)
 for sentence in gan_ui.style_verdicts(numbers, cfg.mapping_depth, (depth or {}).get("runs"), cfg.style_mixing):
     st.markdown(sentence)
 st.caption(f"{ckpt.name}: 1,000 samples, seed 0, in the shipped {imgs.name} classifier's features.")
+runs = ckpt.meta.get("extra", {}).get("runs")
+if runs:
+    st.subheader("The same recipe, other training runs")
+    rows, sentence = gan_ui.recorded_runs(runs, runs[0].get("seed"))
+    st.dataframe(rows, key="sg_runs", hide_index=True, width="stretch")
+    st.caption(sentence + " Recorded with the file (scripts/repack_shipped.py --record-runs); BENCHMARKS.md, "
+               "StyleGAN, has how each was trained.")
 if depth:
     st.subheader("Mapping depth L, equal budget")
     st.dataframe(gan_figures.depth_table(depth["runs"]), key="sg_depth", hide_index=True, width="stretch")

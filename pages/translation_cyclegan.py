@@ -23,7 +23,8 @@ if ckpt is None:
     st.stop()
 pair = PAIRS[ckpt.config.pair]
 st.caption(f"**{pair.title}** — {pair.lesson} A = {pair.a.title}, B = {pair.b.title}, {pair.size}×{pair.size} px; "
-           f"λ = {ckpt.config.cycle_lambda:g}, λ_id = {ckpt.config.identity_weight:g}·λ; trained "
+           f"λ = {ckpt.config.cycle_lambda:g}, λ_id = {ckpt.config.identity_weight:g}·λ"
+           f"{'; D judged images shifted by up to 1/8 of their side (DiffAugment)' if ckpt.config.d_augment == 'translation' else ''}; trained "
            f"{ckpt.meta.get('extra', {}).get('train_steps', 0):,} steps.")
 try:
     tr.pair_data(ckpt.config.pair, str(ckpt.model.device))

@@ -9,6 +9,10 @@ the numbers in the metadata were measured on the weights the file samples from.
 With `--reevaluate`, the numbers are measured again (`python -m genviz evaluate`) and replace the recorded ones of
 the same name: for when a scorer the numbers are read by was rebuilt. The script prints each number that changed.
 
+With `--record-runs RUN ...` (one file to repack), the numbers of other training runs of the same kind and data
+(other seeds, other settings) are stored beside the file's own under extra["runs"], so its page can show how the
+shipped run compares with the ones not shipped (genviz.gans.ui.seed_runs_table).
+
     .venv/bin/python scripts/repack_shipped.py checkpoints/*.safetensors [--ship-ema] [--reevaluate] [--out DIR]
 """
 from __future__ import annotations
@@ -39,7 +43,23 @@ def measured_again(ckpt) -> dict:
     return {k: v for k, v in fresh.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def repack(path: Path, out_dir: Path | None, ship_ema: bool, reevaluate: bool = False) -> Path:
+RUN_CONFIG = ("style_mixing",)  # config values of a recorded run that tell the runs apart (besides the seed)
+
+
+def run_record(path: Path) -> dict:
+    """One training run's numbers, read from its checkpoint: seed, the RUN_CONFIG values, train seconds and threads,
+    the 1,000 samples' class counts and every recorded number."""
+    meta = checkpoints.read_metadata(path)
+    extra, config = checkpoints.read_extra(path), checkpoints.load(path).config
+    numbers = {k: v for k, v in checkpoints.info(path).metrics.items() if not k.startswith("test_")}
+    return {"seed": (extra.get("train_params") or {}).get("seed", 0), "dataset": meta.get("dataset"),
+            **{k: getattr(config, k) for k in RUN_CONFIG if hasattr(config, k)},
+            "train_seconds": extra.get("train_seconds"), "torch_threads": extra.get("torch_threads"),
+            "label_counts": extra.get("label_counts"), **numbers}
+
+
+def repack(path: Path, out_dir: Path | None, ship_ema: bool, reevaluate: bool = False,
+           runs: list[Path] | None = None) -> Path:
     ckpt = checkpoints.load(path)
     before = {k: v.clone() for k, v in ckpt.model.state_dict().items()}
     if ship_ema and getattr(ckpt.model, "generator_ema", None) is not None:
@@ -51,6 +71,12 @@ def repack(path: Path, out_dir: Path | None, ship_ema: bool, reevaluate: bool = 
                 print(f"{path.name}: {key} {metrics.get(key)} -> {value}")
             metrics[key] = value
     meta = ckpt.meta
+    if runs:
+        kind = ckpt.config.kind
+        for run in runs:
+            if checkpoints.load(run).config.kind != kind:
+                raise SystemExit(f"{run.name} is not a {kind} checkpoint; its numbers are not recorded.")
+        meta["extra"] = {**meta["extra"], "runs": [run_record(path)] + [run_record(run) for run in runs]}
     target = (out_dir or path.parent) / path.name
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # checked before it replaces anything
         out = checkpoints.save(Path(tmp) / path.name, ckpt.model, ckpt.config, dataset=ckpt.dataset,
@@ -72,10 +98,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="folder to write to (default: in place)")
     parser.add_argument("--ship-ema", action="store_true", help="set a GAN's live G to its EMA copy first")
     parser.add_argument("--reevaluate", action="store_true", help="measure the numbers again (after a scorer changed)")
+    parser.add_argument("--record-runs", nargs="+", type=Path, default=None,
+                        help="other runs (checkpoints) whose numbers are stored beside the one file's own")
     args = parser.parse_args()
+    if args.record_runs and len(args.paths) != 1:
+        parser.error("--record-runs records runs beside one file; name one.")
     for path in args.paths:
         before = path.stat().st_size
-        written = repack(path, args.out, args.ship_ema, args.reevaluate)
+        written = repack(path, args.out, args.ship_ema, args.reevaluate, args.record_runs)
         print(f"{path.name}: {before / 1e6:.3f} MB -> {written.stat().st_size / 1e6:.3f} MB")
 
 

@@ -427,7 +427,7 @@ _STYLE = (
               help="The mapping layers learn at lr × this (StyleGAN: 0.01), through equalised learning rate."),
     ParamSpec("style_mixing", "Style-mixing probability p", "float", 0.9,
               help="Share of training samples that switch to a second w at a random layer (StyleGAN: 0.9). The "
-                   "shipped stylegan-mnist uses 0.5 (better samples, all classes), stylegan-mnist-mix09 the paper's 0.9."),
+                   "shipped stylegan-mnist uses 0.5: at 0.9 this budget drew some digits far more often than others."),
     ParamSpec("style_block", "How a layer reads its style", "choice", "adain", options=STYLE_BLOCKS,
               help="adain: instance norm, then a per-channel scale and bias from w (StyleGAN); modconv: "
                    "modulated / demodulated convolution (StyleGAN2) — at this scale its activations grow layer "

@@ -460,3 +460,17 @@ def test_repack_reevaluate_replaces_the_recorded_numbers_and_keeps_weights_and_d
     assert again.metrics["note_kept"] == 7.0 and again.meta["extra"]["curve"] == [1, 2]
     assert again.meta["created"] == "2026-01-02T03:04:05"
     assert all(torch.equal(before[k], v) for k, v in again.model.state_dict().items())
+    # --record-runs: another run's numbers stored beside the file's own, the weights untouched; a foreign kind refused
+    other = checkpoints.save(tmp_path / "ae2", run.model, run.config, dataset="digits", metrics={"test_loss": 99.0},
+                             extra={"train_params": {"seed": 3}, "train_seconds": 1.5, "torch_threads": 1})
+    repack_shipped.repack(path, None, False, runs=[other])
+    again = checkpoints.load(path)
+    runs = again.meta["extra"]["runs"]
+    assert [(r["seed"], r["test_loss" if "test_loss" in r else "dataset"]) for r in runs] == [(0, "digits"), (3, "digits")]
+    assert runs[1]["train_seconds"] == 1.5 and again.meta["extra"]["curve"] == [1, 2]
+    assert all(torch.equal(before[k], v) for k, v in again.model.state_dict().items())
+    gan = new_run("dcgan", digits, {"latent_dim": 4, "g_width": 4, "d_width": 4}, TrainParams(max_steps=1, batch_size=16))
+    list(gan.fit())
+    foreign = checkpoints.save(tmp_path / "gan", gan.model, gan.config, dataset="digits")
+    with pytest.raises(SystemExit, match="not a ae checkpoint"):
+        repack_shipped.repack(path, None, False, runs=[foreign])

@@ -477,22 +477,19 @@ def test_shipped_mnist_gans_meet_the_teaching_bar(name):
     assert extra["train_seconds"] <= 600, extra["train_seconds"]
 
 
-def test_shipped_stylegans_show_the_papers_claims():
-    """Issue 16's StyleGAN numbers. stylegan-mnist-mix09, trained with the paper's style-mixing p = 0.9: the coarse
-    source's class kept in ≥ 70 % of mixed images at the default crossover, redrawn noise changing the class of
-    ≤ 1 %, Fréchet ≤ 60 with all 10 classes in ≤ 10 minutes (its class balance, 3.35, is the price of p = 0.9; see
-    BENCHMARKS). Both files: the class read from w at least 10 points better than from z, paths shorter in W.
-    stylegan-mnist (p = 0.5) is held to the teaching bar in MNIST_BAR."""
-    for name in ("stylegan-mnist", "stylegan-mnist-mix09"):
-        path = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
-        m, extra = checkpoints.info(path).metrics, checkpoints.read_extra(path)
-        assert m["frechet_distance"] <= 60 and m["classes_covered"] == 10, (name, m)
-        assert extra["train_seconds"] <= 600, extra["train_seconds"]
-        assert m["separability_w"] - m["separability_z"] >= 0.1 and m["ppl_w"] < m["ppl_z"], (name, m)
-        assert checkpoints.load(path).config.style_mixing == (0.9 if name.endswith("mix09") else 0.5)
-    m = checkpoints.info(checkpoints.SHIPPED_DIR / "stylegan-mnist-mix09.safetensors").metrics
+def test_shipped_stylegan_shows_the_papers_claims():
+    """Issue 16's StyleGAN numbers on the shipped stylegan-mnist (style mixing p = 0.5, training seed 1; MNIST_BAR holds
+    it to issue 18's bar as well): the coarse source's class kept in ≥ 70 % of mixed images at the default crossover,
+    redrawn noise changing the class of ≤ 1 %, the class read from w at least 10 points better than from z, and
+    paths shorter in W. (No second MNIST StyleGAN ships: at the paper's p = 0.9 each of three seeds drew unbalanced
+    classes, BENCHMARKS, StyleGAN, fifth screen.)"""
+    path = checkpoints.SHIPPED_DIR / "stylegan-mnist.safetensors"
+    m, extra = checkpoints.info(path).metrics, checkpoints.read_extra(path)
+    assert m["separability_w"] - m["separability_z"] >= 0.1 and m["ppl_w"] < m["ppl_z"], m
     assert m["mixing_coarse_agreement"] >= 0.7 and m["mixing_crossover"] == 2, m
     assert m["noise_class_change"] <= 0.01, m
+    assert checkpoints.load(path).config.style_mixing == 0.5 and extra["train_params"]["seed"] == 1
+    assert not (checkpoints.SHIPPED_DIR / "stylegan-mnist-mix09.safetensors").exists()
 
 
 def test_unconditional_kinds_default_to_the_deeper_discriminator():

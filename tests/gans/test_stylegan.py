@@ -200,6 +200,29 @@ def test_bad_input_is_one_sentence(model28):
         tiny(style_block="spade")
 
 
+# One recorded training run (scripts/repack_shipped.py run_record): meets every target of gan_ui.STYLE_TARGETS.
+RUN = {"seed": 0, "style_mixing": 0.5, "train_seconds": 480.5, "torch_threads": 2, "label_counts": [100] * 9 + [60],
+       "frechet_distance": 30.0, "mixing_coarse_agreement": 0.75, "noise_class_change": 0.005,
+       "separability_z": 0.45, "separability_w": 0.8}
+
+
+def test_recorded_runs_count_per_p_the_runs_that_meet_every_target():
+    from genviz.gans import ui as gan_ui
+
+    runs = [RUN | {"seed": 1},
+            RUN | {"seed": 0, "label_counts": [100] * 9 + [40]},  # one class drawn 2.5× less: fails the balance
+            RUN | {"seed": 2, "noise_class_change": 0.02},
+            RUN | {"seed": 0, "style_mixing": 0.9, "frechet_distance": 61.0},
+            RUN | {"seed": 1, "style_mixing": 0.9, "mixing_coarse_agreement": 0.9}]
+    rows, sentence = gan_ui.recorded_runs(runs, 1)
+    assert [(r["style mixing p"], r["seed"], r["every target"], r["this file"]) for r in rows] == [
+        (0.5, 0, "no", ""), (0.5, 1, "yes", "✓"), (0.5, 2, "no", ""), (0.9, 0, "no", ""), (0.9, 1, "yes", "")]
+    assert rows[0]["max/min class count"] == 2.5 and rows[1]["w − z (points)"] == 35.0
+    assert "at p = 0.5, 1 of 3 (seeds 0, 1, 2); at p = 0.9, 1 of 2 (seeds 0, 1). This file is seed 1." in sentence
+    assert "between 30 and 61" in sentence
+    assert gan_ui.recorded_runs([RUN | {"label_counts": None}], 0)[0][0]["every target"] == "no"  # unknown: not met
+
+
 def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
     from pathlib import Path
 
@@ -210,7 +233,9 @@ def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
     split = TensorSplit((digits.x_train[:64], digits.y_train[:64]), (digits.x_test[:32], digits.y_test[:32]))
     run = new_run("stylegan", digits, TINY, TrainParams(max_steps=2, batch_size=16), split=split)
     list(run.fit())
-    checkpoints.save(checkpoints.user_dir() / "tiny-stylegan", run.model, run.config, dataset="digits")
+    runs = [RUN | {"seed": 4}, RUN | {"seed": 2, "frechet_distance": 90.0}]  # this file's record first, another run's
+    checkpoints.save(checkpoints.user_dir() / "tiny-stylegan", run.model, run.config, dataset="digits",
+                     extra={"runs": runs})
     catalogue.clear()
     root = Path(__file__).resolve().parents[2]
     at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
@@ -218,6 +243,14 @@ def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert at.slider(key="sg_crossover").value == 2 and len(at.get("image")) >= 3
+    # the runs recorded with the file: a table and the sentence that counts those meeting every target
+    model = at.selectbox(key="sg_model")
+    model.select_index(next(i for i, o in enumerate(model.options) if o.startswith("tiny-stylegan"))).run()
+    assert not at.exception and not at.error
+    assert any(h.value == "The same recipe, other training runs" for h in at.subheader)
+    table = next(d.value for d in at.dataframe if "every target" in d.value.columns)
+    assert [list(r) for r in table[["seed", "every target"]].values] == [[2, "no"], [4, "yes"]]
+    assert any("at p = 0.5, 1 of 2 (seeds 2, 4). This file is seed 4." in c.value for c in at.caption)
     assert any("Style mixing" in m.value for m in at.markdown)
     # the formula is the one of the block this model uses (AdaIN by default), not StyleGAN2's modulated conv
     assert run.config.style_block == "adain"
@@ -251,9 +284,10 @@ def test_style_verdicts_follow_the_numbers_and_the_depth_runs():
     runs[2]["separability_w"] = 0.62  # L = 4 now gains 12 points
     assert [gan_ui.short_number(v) for v in (51636.0, 2933.0, 0.421, 2.4e6)] == ["52k", "2,933", "0.421", "2.4M"]
     assert "The claim holds at equal budget" in " ".join(gan_ui.style_verdicts(numbers, 8, runs))
-    # a model trained with less style mixing than the paper's 90 % points to the one that is, where a claim fails
+    # a model trained with less style mixing than the paper's 90 % says so where a claim it favours fails
     assert "mixed styles on" not in " ".join(gan_ui.style_verdicts(numbers, 8, runs, 0.9))
     low = gan_ui.style_verdicts(numbers, 8, runs, 0.5)
     assert sum("mixed styles on 50% of its training images" in t for t in low) == 2  # mixing and noise both fail
+    assert "mix09" not in " ".join(low)  # no file of that name ships
     numbers.update(mixing_coarse_agreement=0.8, noise_class_change=0.005)
     assert "mixed styles on" not in " ".join(gan_ui.style_verdicts(numbers, 8, runs, 0.5))

@@ -28,7 +28,8 @@ def test_page_shows_grids_numbers_ablation_and_probe(shared_data, monkeypatch):
 
     monkeypatch.setenv("GENVIZ_DATA_DIR", str(shared_data))
     full = _save_tiny("tiny-cyclegan")
-    _save_tiny("tiny-other-cyclegan")  # the same pair, sorted first: the comparison must still start on the ablation
+    shifted = _save_tiny("tiny-other-cyclegan", d_augment="translation")  # the same pair, sorted first: the comparison
+    # must still start on the ablation
     no_cycle = _save_tiny("tiny-cyclegan-no-cycle", cycle_lambda=0.0)
     catalogue.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
@@ -42,6 +43,9 @@ def test_page_shows_grids_numbers_ablation_and_probe(shared_data, monkeypatch):
     assert any("Without the cycle loss" in c.value for c in at.caption)
     at.segmented_control(key="cg_stego_dir").set_value("ba").run()
     assert not at.exception
+    assert not any("DiffAugment" in c.value for c in at.caption)
+    at.selectbox(key="cg_model").set_value(shifted).run()  # a model whose D saw shifted images says so
+    assert not at.exception and any("D judged images shifted by up to 1/8 of their side" in c.value for c in at.caption)
     catalogue.clear()
 
 
@@ -70,6 +74,7 @@ def test_train_page_trains_a_cyclegan_with_previews_and_saves_it(shared_data, mo
     at.slider(key="train_cyclegan_g_width").set_value(4)
     at.slider(key="train_cyclegan_res_blocks").set_value(1)
     at.slider(key="train_cyclegan_d_width").set_value(4)
+    at.selectbox(key="train_cyclegan_d_augment").set_value("translation")
     at.button(key="train_start").click().run()
     rerun_until(at, lambda at: _previews(at) and any(b.label == "Stop" for b in at.button), timeout_s=120, every_s=1)
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -79,6 +84,7 @@ def test_train_page_trains_a_cyclegan_with_previews_and_saves_it(shared_data, mo
     assert at.success, [e.value for e in at.error]
     saved = checkpoints.load(next(checkpoints.user_dir().glob("cyclegan-*.safetensors")))
     assert saved.config.cycle_lambda == 5.0 and saved.config.identity_weight == 0.0 and saved.dataset == "mnist-thick"
+    assert saved.config.d_augment == "translation"
 
 
 def test_ablation_note_names_what_differs():
