@@ -390,7 +390,7 @@ def recorded_runs(runs: list[dict], shipped_seed: int) -> tuple[list[dict], str]
         ok = all(key in values and test(values[key]) for _, key, test, _ in STYLE_TARGETS)
         p = r.get("style_mixing")
         met.setdefault(p, []).append((r.get("seed"), ok))
-        rows.append({"style mixing p": p, "seed": r.get("seed"), "this file": "✓" if i == 0 else "",
+        rows.append({"style mixing p": p, "seed": r.get("seed"), "this file": "this one" if i == 0 else "",
                      "Fréchet": round(values.get("frechet_distance", float("nan")), 1),
                      "max/min class count": round(values["balance"], 2),
                      "mixing: coarse class kept": f"{values.get('mixing_coarse_agreement', float('nan')):.0%}",
