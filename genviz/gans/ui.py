@@ -391,12 +391,12 @@ def recorded_runs(runs: list[dict], shipped_seed: int) -> tuple[list[dict], str]
         p = r.get("style_mixing")
         met.setdefault(p, []).append((r.get("seed"), ok))
         rows.append({"style mixing p": p, "seed": r.get("seed"), "this file": "this one" if i == 0 else "",
+                     "every target": "yes" if ok else "no",
                      "Fréchet": round(values.get("frechet_distance", float("nan")), 1),
                      "max/min class count": round(values["balance"], 2),
                      "mixing: coarse class kept": f"{values.get('mixing_coarse_agreement', float('nan')):.0%}",
                      "class changed by noise": f"{values.get('noise_class_change', float('nan')):.1%}",
                      "w − z (points)": round(100 * (values.get("separability_w", 0) - values.get("separability_z", 0)), 1),
-                     "every target": "yes" if ok else "no",
                      "trained": f"{r.get('train_seconds') or 0:.0f} s, {r.get('torch_threads')} thread(s)"})
     rows.sort(key=lambda row: (row["style mixing p"], row["seed"]))
     parts = [f"at p = {p:g}, {sum(ok for _, ok in seeds)} of {len(seeds)} (seeds "
