@@ -82,7 +82,7 @@ st.caption(f"{ckpt.name}: 1,000 samples, seed 0, in the shipped {imgs.name} clas
 runs = ckpt.meta.get("extra", {}).get("runs")
 if runs:
     st.subheader("The same recipe, other training runs")
-    rows, sentence = gan_ui.recorded_runs(runs, runs[0].get("seed"))
+    rows, sentence = gan_ui.recorded_runs(runs)
     st.dataframe(rows, key="sg_runs", hide_index=True, width="stretch")
     st.caption(sentence + " Recorded with the file (scripts/repack_shipped.py --record-runs); BENCHMARKS.md, "
                "StyleGAN, has how each was trained.")

@@ -22,9 +22,9 @@ ckpt = backend.choose_checkpoint("Model (domain pair)", "cg_model", settings, en
 if ckpt is None:
     st.stop()
 pair = PAIRS[ckpt.config.pair]
+shifted = "; D judged images shifted by up to 1/8 of their side (DiffAugment)" if ckpt.config.d_augment == "translation" else ""
 st.caption(f"**{pair.title}** — {pair.lesson} A = {pair.a.title}, B = {pair.b.title}, {pair.size}×{pair.size} px; "
-           f"λ = {ckpt.config.cycle_lambda:g}, λ_id = {ckpt.config.identity_weight:g}·λ"
-           f"{'; D judged images shifted by up to 1/8 of their side (DiffAugment)' if ckpt.config.d_augment == 'translation' else ''}; trained "
+           f"λ = {ckpt.config.cycle_lambda:g}, λ_id = {ckpt.config.identity_weight:g}·λ{shifted}; trained "
            f"{ckpt.meta.get('extra', {}).get('train_steps', 0):,} steps.")
 try:
     tr.pair_data(ckpt.config.pair, str(ckpt.model.device))

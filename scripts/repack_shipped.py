@@ -11,7 +11,7 @@ the same name: for when a scorer the numbers are read by was rebuilt. The script
 
 With `--record-runs RUN ...` (one file to repack), the numbers of other training runs of the same kind and data
 (other seeds, other settings) are stored beside the file's own under extra["runs"], so its page can show how the
-shipped run compares with the ones not shipped (genviz.gans.ui.seed_runs_table).
+shipped run compares with the ones not shipped (genviz.gans.ui.recorded_runs).
 
     .venv/bin/python scripts/repack_shipped.py checkpoints/*.safetensors [--ship-ema] [--reevaluate] [--out DIR]
 """
@@ -46,14 +46,13 @@ def measured_again(ckpt) -> dict:
 RUN_CONFIG = ("style_mixing",)  # config values of a recorded run that tell the runs apart (besides the seed)
 
 
-def run_record(path: Path) -> dict:
-    """One training run's numbers, read from its checkpoint: seed, the RUN_CONFIG values, train seconds and threads,
-    the 1,000 samples' class counts and every recorded number."""
-    meta = checkpoints.read_metadata(path)
-    extra, config = checkpoints.read_extra(path), checkpoints.load(path).config
-    numbers = {k: v for k, v in checkpoints.info(path).metrics.items() if not k.startswith("test_")}
-    return {"seed": (extra.get("train_params") or {}).get("seed", 0), "dataset": meta.get("dataset"),
-            **{k: getattr(config, k) for k in RUN_CONFIG if hasattr(config, k)},
+def run_record(ckpt) -> dict:
+    """One training run's numbers, read from its loaded checkpoint: seed, the RUN_CONFIG values, train seconds and
+    threads, the 1,000 samples' class counts and every recorded number."""
+    extra = ckpt.meta["extra"]
+    numbers = {k: v for k, v in ckpt.metrics.items() if not k.startswith("test_")}
+    return {"seed": (extra.get("train_params") or {}).get("seed", 0), "dataset": ckpt.dataset,
+            **{k: getattr(ckpt.config, k) for k in RUN_CONFIG if hasattr(ckpt.config, k)},
             "train_seconds": extra.get("train_seconds"), "torch_threads": extra.get("torch_threads"),
             "label_counts": extra.get("label_counts"), **numbers}
 
@@ -72,11 +71,11 @@ def repack(path: Path, out_dir: Path | None, ship_ema: bool, reevaluate: bool = 
             metrics[key] = value
     meta = ckpt.meta
     if runs:
-        kind = ckpt.config.kind
-        for run in runs:
-            if checkpoints.load(run).config.kind != kind:
-                raise SystemExit(f"{run.name} is not a {kind} checkpoint; its numbers are not recorded.")
-        meta["extra"] = {**meta["extra"], "runs": [run_record(path)] + [run_record(run) for run in runs]}
+        others = [checkpoints.load(run) for run in runs]
+        for run, other in zip(runs, others):
+            if other.kind != ckpt.kind:
+                raise SystemExit(f"{run.name} is not a {ckpt.kind} checkpoint; its numbers are not recorded.")
+        meta["extra"] = {**meta["extra"], "runs": [run_record(c) for c in (ckpt, *others)]}
     target = (out_dir or path.parent) / path.name
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # checked before it replaces anything
         out = checkpoints.save(Path(tmp) / path.name, ckpt.model, ckpt.config, dataset=ckpt.dataset,

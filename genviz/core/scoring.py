@@ -129,6 +129,11 @@ def trace_sqrt_product(cov_a: np.ndarray, cov_b: np.ndarray) -> float:
     return float(np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0.0, None)).sum())
 
 
+def class_count_ratio(counts) -> float:
+    """Largest over smallest class count (an empty class counts as 1): 1 is perfectly balanced."""
+    return max(counts) / max(1, min(counts))
+
+
 @dataclass(frozen=True)
 class SampleScores:
     confidence: float  # mean max-class probability: high = samples look like some class
@@ -139,7 +144,7 @@ class SampleScores:
     @property
     def class_count_ratio(self) -> float:
         """Largest over smallest predicted class count (an empty class counts as 1): 1 is perfectly balanced."""
-        return max(self.label_counts) / max(1, min(self.label_counts))
+        return class_count_ratio(self.label_counts)
 
 
 def score_samples(classifier: nn.Module, samples: Tensor, real: Tensor | None,

@@ -214,13 +214,13 @@ def test_recorded_runs_count_per_p_the_runs_that_meet_every_target():
             RUN | {"seed": 2, "noise_class_change": 0.02},
             RUN | {"seed": 0, "style_mixing": 0.9, "frechet_distance": 61.0},
             RUN | {"seed": 1, "style_mixing": 0.9, "mixing_coarse_agreement": 0.9}]
-    rows, sentence = gan_ui.recorded_runs(runs, 1)
+    rows, sentence = gan_ui.recorded_runs(runs)
     assert [(r["style mixing p"], r["seed"], r["every target"], r["this file"]) for r in rows] == [
         (0.5, 0, "no", ""), (0.5, 1, "yes", "this one"), (0.5, 2, "no", ""), (0.9, 0, "no", ""), (0.9, 1, "yes", "")]
     assert rows[0]["max/min class count"] == 2.5 and rows[1]["w − z (points)"] == 35.0
     assert "at p = 0.5, 1 of 3 (seeds 0, 1, 2); at p = 0.9, 1 of 2 (seeds 0, 1). This file is seed 1." in sentence
     assert "between 30 and 61" in sentence
-    assert gan_ui.recorded_runs([RUN | {"label_counts": None}], 0)[0][0]["every target"] == "no"  # unknown: not met
+    assert gan_ui.recorded_runs([RUN | {"label_counts": None}])[0][0]["every target"] == "no"  # unknown: not met
 
 
 def test_stylegan_page_mixes_resamples_truncates_and_refuses_psi_zero(digits):
